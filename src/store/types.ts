@@ -1,0 +1,162 @@
+/** Where a run is in its lifecycle. */
+export type RunStatus = 'PENDING' | 'RUNNING' | 'COMPLETED' | 'FAILED' | 'CANCELLED';
+
+/** The states a run never leaves (but for a follow-up turn, which starts a new RUNNING phase). */
+export const TERMINAL_STATUSES: readonly RunStatus[] = ['COMPLETED', 'FAILED', 'CANCELLED'];
+
+/** Why a run ended in FAILED. Stable: stored, shown in the UI, used by alerts. */
+export type FailureReason = 'error' | 'timeout' | 'max-steps' | 'budget' | 'worker-lost';
+
+/** What started a run. */
+export type TriggerKind = 'cli' | 'api' | 'sdk' | 'cron' | 'github' | 'linear' | 'airflow' | 'webhook' | 'agent';
+
+export interface RunTrigger {
+  kind: TriggerKind;
+  /** Free text naming the origin: a user, a DAG, a delivery id. */
+  source?: string;
+  /** The same key within the idempotency window yields the same run. */
+  idempotencyKey?: string;
+}
+
+/** Tokens and money spent by a run, summed over its turns. */
+export interface Usage {
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: number;
+}
+
+export interface RunOutput {
+  text: string;
+  /** Present when the agent declares `output.schema`. */
+  object?: unknown;
+}
+
+/** One execution of one agent. */
+export interface RunRecord {
+  /** Time-sortable (ULID). */
+  id: string;
+  agent: string;
+  /** sha256 of the agent file's bytes: pins what ran. */
+  agentHash: string;
+  /** The commit the workspace was made from. */
+  repoCommit: string | null;
+  /** The ref the caller asked for (`HEAD` when none). */
+  baseRef: string | null;
+  trigger: RunTrigger;
+  parentRunId: string | null;
+  status: RunStatus;
+  failureReason: FailureReason | null;
+  error: string | null;
+  createdAt: string;
+  startedAt: string | null;
+  endedAt: string | null;
+  usage: Usage;
+  output: RunOutput | null;
+  /** How many turns the run has had (1 after the first message). */
+  turns: number;
+  /** `host:pid` of the process executing it, while RUNNING. */
+  owner: string | null;
+  /** Last sign of life from the owner, while RUNNING. */
+  heartbeatAt: string | null;
+  /** Set by `runs cancel` from another process; the owner aborts when it sees it. */
+  cancelRequestedAt: string | null;
+}
+
+/** What a caller gives to create a run. */
+export interface NewRun {
+  agent: string;
+  agentHash: string;
+  baseRef?: string | null;
+  trigger: RunTrigger;
+  parentRunId?: string | null;
+}
+
+/** Fields a state change may set. */
+export type RunPatch = Partial<
+  Pick<
+    RunRecord,
+    | 'status'
+    | 'failureReason'
+    | 'error'
+    | 'startedAt'
+    | 'endedAt'
+    | 'usage'
+    | 'output'
+    | 'turns'
+    | 'owner'
+    | 'heartbeatAt'
+    | 'cancelRequestedAt'
+    | 'repoCommit'
+  >
+>;
+
+/** The audit trail's vocabulary, shared by the store, SSE, the CLI's live view and the UI. */
+export const RUN_EVENT_TYPES = [
+  'run.created',
+  'run.started',
+  'turn.started',
+  'model.request',
+  'model.response',
+  'tool-call.started',
+  'tool-call.completed',
+  'tool-call.failed',
+  'tool-call.denied',
+  'sandbox.provisioned',
+  'sandbox.destroyed',
+  'child-run.started',
+  'child-run.ended',
+  'artifact.created',
+  'notification.sent',
+  'notification.failed',
+  'run.completed',
+  'run.failed',
+  'run.cancelled',
+] as const;
+
+export type RunEventType = (typeof RUN_EVENT_TYPES)[number];
+
+/** One entry of a run's append-only, hash-chained audit trail. */
+export interface RunEvent {
+  runId: string;
+  /** 1, 2, 3, … per run. */
+  seq: number;
+  /** ISO-8601 with milliseconds. */
+  time: string;
+  type: RunEventType;
+  /** Secrets are redacted before an event is written. */
+  payload: Record<string, unknown>;
+  /** The previous event's hash; 64 zeros for the first. */
+  prevHash: string;
+  /** sha256(prevHash + canonical JSON of {runId, seq, time, type, payload}). */
+  hash: string;
+}
+
+/** One message of a run's conversation with its model, in the AI SDK's ModelMessage shape. */
+export interface RunMessage {
+  runId: string;
+  seq: number;
+  turn: number;
+  role: 'system' | 'user' | 'assistant' | 'tool';
+  /** The ModelMessage as JSON. */
+  content: unknown;
+  createdAt: string;
+}
+
+/** A file kept from a run (report, patch, diff). */
+export interface Artifact {
+  runId: string;
+  name: string;
+  mediaType: string;
+  size: number;
+  sha256: string;
+  createdAt: string;
+}
+
+export interface RunFilter {
+  agent?: string;
+  status?: RunStatus;
+  /** Newest first; at most this many. */
+  limit?: number;
+  /** Only runs with an id lower than this (paging). */
+  beforeId?: string;
+}
