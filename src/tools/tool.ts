@@ -1,0 +1,45 @@
+import type { z } from 'zod';
+import type { SandboxSession } from '../sandbox/driver.js';
+
+/** What a tool may touch while it runs: the run's sandbox session and nothing else. */
+export interface ToolContext {
+  runId: string;
+  agent: string;
+  /** Read, write and exec inside the run's workspace. Creating and destroying it is the engine's. */
+  session: SandboxSession;
+  /** Aborted when the run is cancelled or times out. */
+  signal: AbortSignal;
+}
+
+/** What a tool hands back to the model. */
+export interface ToolResult {
+  /** Text or JSON the model reads. Already capped by the tool. */
+  output: string | Record<string, unknown> | unknown[];
+  /** True when the tool cut its output; `output` then says what was cut. */
+  truncated?: boolean;
+  /** A short line for the audit trail and the CLI's live view, e.g. `42 lines of models/orders.sql`. */
+  summary?: string;
+}
+
+/** A tool the model may call. One file per tool family under `src/tools/`. */
+export interface ToolDefinition<Input = unknown> {
+  /** snake_case, as written in an agent's `tools.list`. */
+  name: string;
+  /** What the model reads to pick the tool: when to use it, what it returns, its limits. */
+  description: string;
+  inputSchema: z.ZodType<Input, unknown>;
+  /**
+   * Do the work. Throw a `ToolError` (or any error) for failures the model should see as an
+   * error result; the run goes on.
+   */
+  execute(input: Input, context: ToolContext): Promise<ToolResult>;
+}
+
+/** Erases the input type so tools of different inputs share one registry. */
+// biome-ignore lint/suspicious/noExplicitAny: a registry holds tools of every input type
+export type AnyToolDefinition = ToolDefinition<any>;
+
+/** Type-checks a tool's execute against its schema. */
+export function defineTool<Input>(tool: ToolDefinition<Input>): ToolDefinition<Input> {
+  return tool;
+}
