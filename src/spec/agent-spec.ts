@@ -1,59 +1,113 @@
 import { z } from 'zod';
+import { expectedValues } from './expected.js';
 
 /** A duration such as `90s`, `15m`, `2h`, `500ms`; a bare number is seconds. */
-export const durationSchema = z.union([
-  z.number().positive(),
-  z
-    .string()
-    .regex(/^\d+(\.\d+)?(ms|s|m|h)$/, 'expected a duration such as 30s, 15m or 1h'),
-]);
+export const durationSchema = z
+  .union([
+    z.number().positive(),
+    z.string().regex(/^\d+(\.\d+)?(ms|s|m|h)$/, 'must be a duration such as 30s, 15m or 1h'),
+  ])
+  .describe('A duration such as 90s, 15m, 2h or 500ms; a bare number is seconds.')
+  .register(expectedValues, { expected: 'a duration such as 30s, 15m or 1h (or a number of seconds)' });
+
+const triggerKinds = ['cron', 'github', 'linear', 'webhook'] as const;
+
+/** The trigger kinds a trigger entry sets; a valid entry sets exactly one. */
+function kindsIn(trigger: unknown): string[] {
+  if (trigger === null || typeof trigger !== 'object') return [];
+  return triggerKinds.filter((kind) => (trigger as Record<string, unknown>)[kind] !== undefined);
+}
 
 /** One way a system may start this agent. Exactly one of cron, github, linear, webhook. */
 export const triggerSchema = z
   .strictObject({
     /** A five-field cron expression, e.g. `0 6 * * 1`. */
-    cron: z.string().optional(),
+    cron: z.string().optional().describe('A five-field cron expression, e.g. "0 6 * * 1".'),
     /** IANA time zone for `cron`, e.g. `Europe/Zurich`; UTC when absent. */
-    timezone: z.string().optional(),
+    timezone: z.string().optional().describe('IANA time zone for cron, e.g. Europe/Zurich; UTC when absent.'),
     /** GitHub webhook events (`pull_request.closed`, `push`) and branch filters. */
     github: z
       .strictObject({
-        events: z.array(z.string()).min(1),
-        branches: z.array(z.string()).optional(),
+        events: z
+          .array(z.string())
+          .min(1)
+          .describe('GitHub webhook events with their action, e.g. pull_request.closed, push.'),
+        branches: z
+          .array(z.string())
+          .optional()
+          .describe('Only these branches (base branch for pull requests).'),
       })
-      .optional(),
+      .optional()
+      .describe('Start on GitHub webhook events.'),
     /** Linear webhook filters. */
     linear: z
       .strictObject({
-        labels: z.array(z.string()).optional(),
-        teams: z.array(z.string()).optional(),
+        labels: z.array(z.string()).optional().describe('Only issues carrying one of these labels.'),
+        teams: z.array(z.string()).optional().describe('Only issues of these teams (team keys).'),
       })
-      .optional(),
+      .optional()
+      .describe('Start on Linear webhook events.'),
     /** A generic HMAC-signed webhook at `POST /webhooks/{agent}`. */
-    webhook: z.strictObject({ secret_env: z.string() }).optional(),
+    webhook: z
+      .strictObject({
+        secret_env: z.string().describe('The environment variable holding the HMAC secret.'),
+      })
+      .optional()
+      .describe('Start on an HMAC-signed POST to /webhooks/{agent}.'),
     /** The message the agent receives; may use `{{ path.in.payload }}` placeholders. */
-    message: z.string().optional(),
+    message: z
+      .string()
+      .optional()
+      .describe('The message the agent receives; may use {{ path.in.payload }} placeholders.'),
   })
-  .refine((trigger) => [trigger.cron, trigger.github, trigger.linear, trigger.webhook].filter(Boolean).length === 1, {
-    message: 'a trigger needs exactly one of cron, github, linear, webhook',
-  });
+  .refine((trigger) => kindsIn(trigger).length === 1, {
+    error: (issue) => {
+      const kinds = kindsIn(issue.input);
+      return `must have exactly one of cron, github, linear or webhook, got ${kinds.length > 0 ? kinds.join(' and ') : 'none'}`;
+    },
+  })
+  .describe('One way a system may start this agent: exactly one of cron, github, linear, webhook.')
+  // Editors cannot run the refinement above; this says the same to them.
+  .meta({ oneOf: triggerKinds.map((kind) => ({ required: [kind] })) });
 
 /** Bounds on one run. Hitting any of them ends the run as FAILED with a reason. */
 export const limitsSchema = z.strictObject({
   /** Model calls per turn before the run fails with `max-steps`. */
-  max_steps: z.number().int().positive().default(25),
+  max_steps: z
+    .number()
+    .int()
+    .positive()
+    .default(25)
+    .describe('Model calls per turn before the run fails with max-steps.'),
   /** Wall-clock time per turn before the run fails with `timeout`. */
-  timeout: durationSchema.default('10m'),
+  timeout: durationSchema
+    .default('10m')
+    .describe('Wall-clock time per turn before the run fails with timeout.'),
   /** Spend per run, from the model's `pricing` in config.yml; over it the run fails with `budget`. */
-  max_cost_usd: z.number().positive().optional(),
+  max_cost_usd: z
+    .number()
+    .positive()
+    .optional()
+    .describe(
+      "Spend per run in USD, from the model's pricing in config.yml; over it the run fails with budget.",
+    ),
   /** Input plus output tokens per run; over it the run fails with `budget`. */
-  max_tokens: z.number().int().positive().optional(),
+  max_tokens: z
+    .number()
+    .int()
+    .positive()
+    .optional()
+    .describe('Input plus output tokens per run; over it the run fails with budget.'),
 });
 
 /** Which tools the agent may call. No `tools` block means no tools at all. */
 export const toolsPolicySchema = z.strictObject({
-  mode: z.enum(['allowlist', 'denylist']).default('allowlist'),
-  list: z.array(z.string()).default([]),
+  /** `allowlist`: only the listed tools. `denylist`: every tool except the listed ones. */
+  mode: z
+    .enum(['allowlist', 'denylist'])
+    .default('allowlist')
+    .describe('allowlist: only the listed tools; denylist: every tool except the listed ones.'),
+  list: z.array(z.string()).default([]).describe('Tool names to allow or deny.'),
 });
 
 /** An agent, as written in `.agentry/agents/NAME.yml`. */
@@ -61,27 +115,54 @@ export const agentSpecSchema = z.strictObject({
   /** The agent's identity; must equal the file name without `.yml`. */
   name: z
     .string()
-    .regex(/^[a-z0-9][a-z0-9_-]*$/, 'use lower-case letters, digits, - and _ (it must equal the file name)'),
+    .regex(/^[a-z0-9][a-z0-9_-]*$/, 'must use lower-case letters, digits, - and _ (and equal the file name)')
+    .describe("The agent's identity; must equal the file name without .yml."),
   /** Bump when the agent's behaviour changes; runs record it. */
-  version: z.number().int().positive().default(1),
-  description: z.string().optional(),
+  version: z
+    .number()
+    .int()
+    .positive()
+    .default(1)
+    .describe("Bump when the agent's behaviour changes; runs record it."),
+  description: z
+    .string()
+    .optional()
+    .describe('What the agent does, in a sentence, for people browsing agents.'),
   /** Who the agent is; the first line of its system prompt. */
-  role: z.string().min(1),
+  role: z.string().min(1).describe('Who the agent is; the first line of its system prompt.'),
   /** What the agent is for; always in its system prompt. */
-  goal: z.string().min(1),
+  goal: z.string().min(1).describe('What the agent is for; always in its system prompt.'),
   /** Optional context that shapes how the agent works. */
-  backstory: z.string().optional(),
+  backstory: z.string().optional().describe('Optional context that shapes how the agent works.'),
   /** A model name from config.yml, or `provider:model` such as `openai:gpt-4o-mini`. */
-  model: z.string().default('default'),
-  tools: toolsPolicySchema.optional(),
+  model: z
+    .string()
+    .default('default')
+    .describe('A model name from .agentry/config.yml, or provider:model such as openai:gpt-4o-mini.'),
+  tools: toolsPolicySchema
+    .optional()
+    .describe('Which tools the agent may call. No tools block means no tools at all.'),
   /** Agents this one may start with `invoke_agent`. */
-  agents_squad: z.array(z.string()).default([]),
+  agents_squad: z.array(z.string()).default([]).describe('Agents this one may start with invoke_agent.'),
   /** Where each run's thread is posted. */
-  slack: z.strictObject({ channel: z.string() }).optional(),
-  triggers: z.array(triggerSchema).default([]),
-  limits: limitsSchema.default({ max_steps: 25, timeout: '10m' }),
+  slack: z
+    .strictObject({ channel: z.string().describe('Channel name (#analytics-eng) or id.') })
+    .optional()
+    .describe("Where each run's thread is posted."),
+  triggers: z
+    .array(triggerSchema)
+    .default([])
+    .describe('Systems that start this agent besides people and code.'),
+  limits: limitsSchema
+    .default({ max_steps: 25, timeout: '10m' })
+    .describe('Bounds on one run; hitting one ends the run as FAILED.'),
   /** A structured result: the final answer must be JSON matching this JSON Schema. */
-  output: z.strictObject({ schema: z.record(z.string(), z.unknown()) }).optional(),
+  output: z
+    .strictObject({
+      schema: z.record(z.string(), z.unknown()).describe('A JSON Schema the final answer must match.'),
+    })
+    .optional()
+    .describe('A structured result: the final answer must be JSON matching output.schema.'),
 });
 
 export type AgentSpec = z.infer<typeof agentSpecSchema>;

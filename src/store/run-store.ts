@@ -18,32 +18,44 @@ export interface RunStore {
   /** Create or upgrade the schema; safe when two processes start at once. */
   migrate(): Promise<void>;
 
-  /** Insert a PENDING run with a new time-sortable id. */
+  /**
+   * Insert a PENDING run with a new time-sortable id, no events (`eventCount` 0, `headHash` the
+   * genesis hash) and zero usage. Throws `RunNotFoundError` when `parentRunId` names no run.
+   */
   createRun(input: NewRun): Promise<RunRecord>;
   getRun(id: string): Promise<RunRecord | undefined>;
   listRuns(filter?: RunFilter): Promise<RunRecord[]>;
   /**
    * Apply `patch` only if the run's status is one of `from`: a compare-and-set, so two
    * processes cannot both finish or both start a run. Returns the new record, or undefined
-   * when the run was not in `from`.
+   * when the run was not in `from`; throws `RunNotFoundError` when there is no such run.
+   * Fields absent from `patch` are left alone; `null` clears a field.
    */
   updateRun(id: string, from: readonly RunStatus[], patch: RunPatch): Promise<RunRecord | undefined>;
 
   /**
    * Append to the run's audit trail. The store assigns `seq`, `time`, `prevHash` and `hash`
-   * atomically, so concurrent appends still form one chain. The payload must already be redacted.
+   * atomically, so concurrent appends still form one chain, and moves the run's `eventCount` and
+   * `headHash` in the same transaction. The payload must already be redacted; the returned event
+   * holds it as it reads back (JSON), which is what its hash covers. Throws `RunNotFoundError`.
    */
   appendEvent(runId: string, type: RunEventType, payload: Record<string, unknown>): Promise<RunEvent>;
   /** Events in order, optionally only those after `afterSeq`. */
   listEvents(runId: string, options?: { afterSeq?: number }): Promise<RunEvent[]>;
 
-  /** Append conversation messages of `turn`, in order. */
-  appendMessages(runId: string, turn: number, messages: readonly { role: RunMessage['role']; content: unknown }[]): Promise<void>;
+  /** Append conversation messages of `turn`, in order, after the run's earlier ones. Throws `RunNotFoundError`. */
+  appendMessages(
+    runId: string,
+    turn: number,
+    messages: readonly { role: RunMessage['role']; content: unknown }[],
+  ): Promise<void>;
   listMessages(runId: string): Promise<RunMessage[]>;
 
+  /** Keep a file from the run; one of the same name is replaced. Throws `RunNotFoundError`. */
   putArtifact(runId: string, name: string, mediaType: string, content: Uint8Array): Promise<Artifact>;
   listArtifacts(runId: string): Promise<Artifact[]>;
   getArtifactContent(runId: string, name: string): Promise<Uint8Array | undefined>;
 
+  /** Release the connection; safe to call twice. */
   close(): Promise<void>;
 }

@@ -1,6 +1,9 @@
 /** Where a run is in its lifecycle. */
 export type RunStatus = 'PENDING' | 'RUNNING' | 'COMPLETED' | 'FAILED' | 'CANCELLED';
 
+/** Every status, for filters and validation. */
+export const RUN_STATUSES: readonly RunStatus[] = ['PENDING', 'RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED'];
+
 /** The states a run never leaves (but for a follow-up turn, which starts a new RUNNING phase). */
 export const TERMINAL_STATUSES: readonly RunStatus[] = ['COMPLETED', 'FAILED', 'CANCELLED'];
 
@@ -8,7 +11,16 @@ export const TERMINAL_STATUSES: readonly RunStatus[] = ['COMPLETED', 'FAILED', '
 export type FailureReason = 'error' | 'timeout' | 'max-steps' | 'budget' | 'worker-lost';
 
 /** What started a run. */
-export type TriggerKind = 'cli' | 'api' | 'sdk' | 'cron' | 'github' | 'linear' | 'airflow' | 'webhook' | 'agent';
+export type TriggerKind =
+  | 'cli'
+  | 'api'
+  | 'sdk'
+  | 'cron'
+  | 'github'
+  | 'linear'
+  | 'airflow'
+  | 'webhook'
+  | 'agent';
 
 export interface RunTrigger {
   kind: TriggerKind;
@@ -60,6 +72,13 @@ export interface RunRecord {
   heartbeatAt: string | null;
   /** Set by `runs cancel` from another process; the owner aborts when it sees it. */
   cancelRequestedAt: string | null;
+  /**
+   * How many events the run's audit trail holds, updated in the same transaction as each append.
+   * With `headHash` it anchors the trail: deleting its last events is detectable only against it.
+   */
+  eventCount: number;
+  /** The hash of the run's last event; 64 zeros while it has none. */
+  headHash: string;
 }
 
 /** What a caller gives to create a run. */
@@ -137,7 +156,7 @@ export interface RunMessage {
   seq: number;
   turn: number;
   role: 'system' | 'user' | 'assistant' | 'tool';
-  /** The ModelMessage as JSON. */
+  /** The message's content (a string or the AI SDK's content parts), as JSON; `role` is beside it. */
   content: unknown;
   createdAt: string;
 }

@@ -1,0 +1,573 @@
+import { generateText, type ModelMessage, type ToolSet, tool } from 'ai';
+import { describeError, isAgentryError } from '../errors.js';
+import { costUsd, type ResolvedModel, resolveModel, toModelError } from '../models/index.js';
+import type { Sandbox, SandboxDriver } from '../sandbox/driver.js';
+import { Redactor } from '../secrets/redactor.js';
+import type { LoadedAgent, Project } from '../spec/index.js';
+import type { RunStore } from '../store/run-store.js';
+import {
+  type FailureReason,
+  type RunOutput,
+  type RunRecord,
+  type RunStatus,
+  type RunTrigger,
+  TERMINAL_STATUSES,
+  type Usage,
+} from '../store/types.js';
+import { ToolExecutor } from '../tools/executor.js';
+import type { ToolRegistry } from '../tools/registry.js';
+import { builtinToolRegistry } from '../tools/registry.js';
+import { durationMs } from './duration.js';
+import { AgentNotFoundError, RunStateError } from './errors.js';
+import { currentOwner } from './owner.js';
+import { type RunEventListener, RunRecorder } from './recorder.js';
+import { parseStructuredOutput } from './structured-output.js';
+import { buildSystemPrompt } from './system-prompt.js';
+
+export interface EngineOptions {
+  project: Project;
+  store: RunStore;
+  sandbox: SandboxDriver;
+  tools?: ToolRegistry;
+  /** Defaults to one built from the project's config and `env`. */
+  redactor?: Redactor;
+  env?: NodeJS.ProcessEnv;
+  /** `host:pid` written on runs this engine executes. */
+  owner?: string;
+  /** How often a running run writes a heartbeat and looks for a cancel request from elsewhere. */
+  heartbeatMs?: number;
+}
+
+export interface TriggerOptions {
+  trigger?: RunTrigger;
+  /** Commit-ish the workspace is made from; `HEAD` when absent. */
+  baseRef?: string;
+  parentRunId?: string;
+  /** Aborting it cancels the run (Ctrl-C, a cancel request). */
+  signal?: AbortSignal;
+}
+
+/** Why the engine stopped a turn before the model finished. */
+class RunStop extends Error {
+  constructor(
+    readonly status: Exclude<RunStatus, 'PENDING' | 'RUNNING' | 'COMPLETED'>,
+    readonly reason: FailureReason | null,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+type AbortCause = { kind: 'cancelled'; by: string } | { kind: 'timeout'; afterMs: number };
+
+const ZERO_USAGE: Usage = { inputTokens: 0, outputTokens: 0, costUsd: 0 };
+
+/**
+ * Runs agents: the run state machine, the model↔tool loop, limits and cancellation. Every trigger
+ * (CLI, API, cron, webhook, another agent) ends in `triggerRun`.
+ */
+export class Engine {
+  private readonly project: Project;
+  private readonly store: RunStore;
+  private readonly sandboxDriver: SandboxDriver;
+  private readonly tools: ToolRegistry;
+  private readonly redactor: Redactor;
+  private readonly env: NodeJS.ProcessEnv;
+  private readonly owner: string;
+  private readonly heartbeatMs: number;
+  private readonly listeners = new Set<RunEventListener>();
+
+  constructor(options: EngineOptions) {
+    this.project = options.project;
+    this.store = options.store;
+    this.sandboxDriver = options.sandbox;
+    this.tools = options.tools ?? builtinToolRegistry();
+    this.env = options.env ?? process.env;
+    this.redactor = options.redactor ?? Redactor.fromConfig(options.project.config, this.env);
+    this.owner = options.owner ?? currentOwner();
+    this.heartbeatMs = options.heartbeatMs ?? 1000;
+  }
+
+  /** Listen to every event of every run this engine records. Returns the unsubscribe function. */
+  on(listener: RunEventListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Create a run and execute its first turn to the end. */
+  async triggerRun(agentName: string, message: string, options: TriggerOptions = {}): Promise<RunRecord> {
+    const run = await this.createRun(agentName, options);
+    return this.executeTurn(run.id, message, options.signal);
+  }
+
+  /**
+   * Create a PENDING run. Fails before any side effect when the agent is unknown or its model
+   * cannot be built (a missing key), so a bad trigger leaves nothing behind.
+   */
+  async createRun(agentName: string, options: TriggerOptions = {}): Promise<RunRecord> {
+    const agent = this.agent(agentName);
+    resolveModel(agent.spec.model, this.project.config, this.env);
+    const trigger = options.trigger ?? { kind: 'cli' };
+    const run = await this.store.createRun({
+      agent: agent.name,
+      agentHash: agent.hash,
+      baseRef: options.baseRef ?? 'HEAD',
+      trigger,
+      parentRunId: options.parentRunId ?? null,
+    });
+    await this.recorder(run.id).event('run.created', {
+      agent: agent.name,
+      agentHash: agent.hash,
+      agentVersion: agent.spec.version,
+      trigger,
+      baseRef: run.baseRef,
+      parentRunId: run.parentRunId,
+    });
+    return run;
+  }
+
+  /** Continue a finished run with a follow-up message: a new turn in the same conversation. */
+  async reply(runId: string, message: string, options: { signal?: AbortSignal } = {}): Promise<RunRecord> {
+    return this.executeTurn(runId, message, options.signal);
+  }
+
+  /**
+   * Ask for a run to stop. A PENDING run is cancelled at once; a RUNNING one is aborted by its
+   * owner (this process or another) at its next heartbeat.
+   */
+  async requestCancel(runId: string): Promise<RunRecord | undefined> {
+    const now = new Date().toISOString();
+    const pending = await this.store.updateRun(runId, ['PENDING'], {
+      status: 'CANCELLED',
+      endedAt: now,
+      cancelRequestedAt: now,
+    });
+    if (pending) {
+      await this.recorder(runId).event('run.cancelled', { by: 'request', turn: pending.turns });
+      return pending;
+    }
+    return this.store.updateRun(runId, ['RUNNING'], { cancelRequestedAt: now });
+  }
+
+  private agent(name: string): LoadedAgent {
+    const agent = this.project.agents.get(name);
+    if (!agent) throw new AgentNotFoundError(name, [...this.project.agents.keys()].sort());
+    return agent;
+  }
+
+  private recorder(runId: string): RunRecorder {
+    return new RunRecorder(this.store, this.redactor, runId, this.listeners);
+  }
+
+  /** Run one turn (the first or a follow-up) from RUNNING to a terminal state. */
+  private async executeTurn(runId: string, message: string, signal: AbortSignal | undefined): Promise<RunRecord> {
+    const existing = await this.store.getRun(runId);
+    if (!existing) throw new RunStateError(`no run ${runId}: list runs with 'agentry runs list'`);
+    const agent = this.agent(existing.agent);
+    const model = resolveModel(agent.spec.model, this.project.config, this.env);
+    const isFirst = existing.status === 'PENDING';
+    const now = new Date().toISOString();
+    const run = await this.store.updateRun(runId, isFirst ? ['PENDING'] : TERMINAL_STATUSES, {
+      status: 'RUNNING',
+      startedAt: isFirst ? now : existing.startedAt,
+      endedAt: null,
+      failureReason: null,
+      error: null,
+      owner: this.owner,
+      heartbeatAt: now,
+      cancelRequestedAt: null,
+      turns: existing.turns + 1,
+    });
+    if (!run) {
+      throw new RunStateError(
+        `run ${runId} is ${existing.status}: ` +
+          (isFirst ? 'it has started already' : 'wait for it to finish, or cancel it, before replying'),
+      );
+    }
+    const turn = new Turn(this, agent, model, run, message, this.recorder(runId));
+    return turn.execute(signal);
+  }
+
+  /** @internal Pieces a turn needs; kept here so the turn holds no configuration of its own. */
+  get internals() {
+    return {
+      store: this.store,
+      sandboxDriver: this.sandboxDriver,
+      tools: this.tools,
+      redactor: this.redactor,
+      project: this.project,
+      heartbeatMs: this.heartbeatMs,
+      owner: this.owner,
+    };
+  }
+}
+
+/** One turn of one run: provision, loop model↔tools within the limits, tear down, record the end. */
+class Turn {
+  private readonly controller = new AbortController();
+  private readonly startedAt = performance.now();
+  private usage: Usage;
+  private step = 0;
+
+  constructor(
+    private readonly engine: Engine,
+    private readonly agent: LoadedAgent,
+    private readonly model: ResolvedModel,
+    private readonly run: RunRecord,
+    private readonly message: string,
+    private readonly recorder: RunRecorder,
+  ) {
+    this.usage = { ...(run.usage ?? ZERO_USAGE) };
+  }
+
+  private get turnNumber(): number {
+    return this.run.turns;
+  }
+
+  async execute(signal: AbortSignal | undefined): Promise<RunRecord> {
+    const { spec } = this.agent;
+    const timeoutMs = durationMs(spec.limits.timeout);
+    const stopWatching = this.watch(signal, timeoutMs);
+    let sandbox: Sandbox | undefined;
+    let outcome: { status: RunStatus; reason: FailureReason | null; error: string | null; output: RunOutput | null };
+    try {
+      if (this.turnNumber === 1) await this.recordStart();
+      await this.recorder.event('turn.started', { turn: this.turnNumber, message: this.message });
+      sandbox = await this.provision();
+      const output = await this.loop(sandbox);
+      outcome = { status: 'COMPLETED', reason: null, error: null, output };
+    } catch (error) {
+      outcome = { ...this.classify(error, timeoutMs), output: null };
+    } finally {
+      stopWatching();
+    }
+    if (sandbox) await this.destroy(sandbox);
+    return this.finish(outcome);
+  }
+
+  private async recordStart(): Promise<void> {
+    const { spec } = this.agent;
+    const internals = this.engine.internals;
+    await this.recorder.event('run.started', {
+      agent: this.agent.name,
+      agentHash: this.agent.hash,
+      model: { name: this.model.name, provider: this.model.provider, id: this.model.modelId },
+      tools: internals.tools.allowedFor(spec.tools),
+      limits: spec.limits,
+      sandbox: internals.sandboxDriver.name,
+      owner: internals.owner,
+    });
+  }
+
+  /** Aborts the turn on the caller's signal, the timeout, or a cancel request seen in the store. */
+  private watch(signal: AbortSignal | undefined, timeoutMs: number): () => void {
+    const abort = (cause: AbortCause) => {
+      if (!this.controller.signal.aborted) this.controller.abort(cause);
+    };
+    const onSignal = () => abort({ kind: 'cancelled', by: 'signal' });
+    if (signal?.aborted) onSignal();
+    signal?.addEventListener('abort', onSignal, { once: true });
+    const timeout = setTimeout(() => abort({ kind: 'timeout', afterMs: timeoutMs }), timeoutMs);
+    const { store, heartbeatMs } = this.engine.internals;
+    const heartbeat = setInterval(async () => {
+      try {
+        const current = await store.updateRun(this.run.id, ['RUNNING'], { heartbeatAt: new Date().toISOString() });
+        if (current?.cancelRequestedAt) abort({ kind: 'cancelled', by: 'request' });
+      } catch {
+        // A missed heartbeat is retried at the next tick; the run itself goes on.
+      }
+    }, heartbeatMs);
+    return () => {
+      clearTimeout(timeout);
+      clearInterval(heartbeat);
+      signal?.removeEventListener('abort', onSignal);
+    };
+  }
+
+  private async provision(): Promise<Sandbox> {
+    const { sandboxDriver, store, project } = this.engine.internals;
+    const started = performance.now();
+    const baseRef = this.run.repoCommit ?? this.run.baseRef ?? 'HEAD';
+    const sandbox = await sandboxDriver.provision({ runId: this.run.id, repoRoot: project.root, baseRef });
+    if (!this.run.repoCommit) {
+      await store.updateRun(this.run.id, ['RUNNING'], { repoCommit: sandbox.baseCommit });
+    }
+    await this.recorder.event('sandbox.provisioned', {
+      driver: sandbox.driver,
+      method: sandbox.method,
+      baseCommit: sandbox.baseCommit,
+      branch: sandbox.branch,
+      durationMs: elapsedMs(started),
+    });
+    return sandbox;
+  }
+
+  private async destroy(sandbox: Sandbox): Promise<void> {
+    const started = performance.now();
+    try {
+      await sandbox.destroy();
+      await this.recorder.event('sandbox.destroyed', { durationMs: elapsedMs(started) });
+    } catch (error) {
+      await this.recorder.event('sandbox.destroyed', { durationMs: elapsedMs(started), error: describeError(error) });
+    }
+  }
+
+  /** The model↔tool loop. Returns the final answer, or throws a RunStop. */
+  private async loop(sandbox: Sandbox): Promise<RunOutput> {
+    const { spec } = this.agent;
+    const { tools: registry, store } = this.engine.internals;
+    const allowed = registry.allowedFor(spec.tools);
+    const executor = new ToolExecutor(registry, allowed, this.agent.name);
+    const offered = this.offeredTools(allowed);
+    const { system, history } = await this.conversation(sandbox, allowed);
+    const userMessage: ModelMessage = { role: 'user', content: this.message };
+    const messages: ModelMessage[] = [...history, userMessage];
+    await this.recorder.messages(this.turnNumber, [userMessage]);
+
+    for (let step = 1; step <= spec.limits.max_steps; step++) {
+      this.step = step;
+      this.throwIfAborted();
+      await this.recorder.event('model.request', {
+        turn: this.turnNumber,
+        step,
+        model: this.model.name,
+        tools: allowed,
+        messageCount: messages.length,
+        ...(step === 1 ? { system } : {}),
+      });
+      const started = performance.now();
+      const result = await this.callModel(system, messages, offered);
+      const stepUsage = {
+        inputTokens: result.usage.inputTokens ?? 0,
+        outputTokens: result.usage.outputTokens ?? 0,
+      };
+      this.addUsage(stepUsage.inputTokens, stepUsage.outputTokens);
+      const toolCalls = result.content.filter((part) => part.type === 'tool-call');
+      const text = this.engine.internals.redactor.redactText(result.text);
+      await this.recorder.event('model.response', {
+        turn: this.turnNumber,
+        step,
+        text,
+        toolCalls: toolCalls.map((call) => ({ id: call.toolCallId, tool: call.toolName, input: call.input })),
+        finishReason: result.finishReason,
+        usage: stepUsage,
+        durationMs: elapsedMs(started),
+      });
+      await store.updateRun(this.run.id, ['RUNNING'], { usage: this.usage });
+      const assistant = result.response.messages.filter((message) => message.role === 'assistant');
+      messages.push(...assistant);
+      await this.recorder.messages(this.turnNumber, assistant);
+      this.checkBudget();
+
+      if (toolCalls.length === 0) {
+        const final = this.finalAnswer(text);
+        if (final.ok) return final.output;
+        const retry: ModelMessage = { role: 'user', content: final.retryMessage };
+        messages.push(retry);
+        await this.recorder.messages(this.turnNumber, [retry]);
+        continue;
+      }
+
+      const toolMessage: ModelMessage = { role: 'tool', content: [] };
+      for (const call of toolCalls) {
+        this.throwIfAborted();
+        const output = await this.callTool(executor, sandbox, call.toolCallId, call.toolName, call.input);
+        (toolMessage.content as unknown[]).push({
+          type: 'tool-result',
+          toolCallId: call.toolCallId,
+          toolName: call.toolName,
+          output,
+        });
+      }
+      messages.push(toolMessage);
+      await this.recorder.messages(this.turnNumber, [toolMessage]);
+    }
+    throw new RunStop(
+      'FAILED',
+      'max-steps',
+      `stopped after ${spec.limits.max_steps} steps without a final answer: raise limits.max_steps in .agentry/agents/${this.agent.name}.yml or narrow the goal`,
+    );
+  }
+
+  /** The system prompt and earlier turns' messages (a follow-up keeps the first turn's system prompt). */
+  private async conversation(sandbox: Sandbox, allowed: string[]): Promise<{ system: string; history: ModelMessage[] }> {
+    const stored = this.turnNumber > 1 ? await this.engine.internals.store.listMessages(this.run.id) : [];
+    const storedSystem = stored.find((message) => message.role === 'system');
+    const history = stored
+      .filter((message) => message.role !== 'system')
+      .map((message) => ({ role: message.role, content: message.content }) as ModelMessage);
+    if (storedSystem) return { system: storedSystem.content as string, history };
+    const system = await buildSystemPrompt({
+      spec: this.agent.spec,
+      workspaceRoot: sandbox.session.root,
+      baseCommit: sandbox.baseCommit,
+      toolNames: allowed,
+    });
+    await this.recorder.messages(this.turnNumber, [{ role: 'system', content: system }]);
+    return { system, history };
+  }
+
+  /** The tools the model is offered: only allowed ones, schemas only (the engine executes them). */
+  private offeredTools(allowed: readonly string[]): ToolSet {
+    const { tools: registry } = this.engine.internals;
+    const offered: ToolSet = {};
+    for (const name of allowed) {
+      const definition = registry.get(name)!;
+      offered[name] = tool({ description: definition.description, inputSchema: definition.inputSchema });
+    }
+    return offered;
+  }
+
+  private async callModel(system: string, messages: ModelMessage[], tools: ToolSet) {
+    try {
+      return await generateText({
+        model: this.model.model,
+        system,
+        messages,
+        tools,
+        abortSignal: this.controller.signal,
+        maxOutputTokens: this.model.maxOutputTokens,
+        temperature: this.model.temperature,
+        maxRetries: 2,
+      });
+    } catch (error) {
+      this.throwIfAborted();
+      throw toModelError(error, this.model);
+    }
+  }
+
+  private async callTool(
+    executor: ToolExecutor,
+    sandbox: Sandbox,
+    callId: string,
+    name: string,
+    input: unknown,
+  ): Promise<{ type: 'json'; value: never } | { type: 'text' | 'error-text'; value: string }> {
+    const { redactor } = this.engine.internals;
+    await this.recorder.event('tool-call.started', { step: this.step, callId, tool: name, input });
+    const outcome = await executor.call(name, input, {
+      runId: this.run.id,
+      agent: this.agent.name,
+      session: sandbox.session,
+      signal: this.controller.signal,
+    });
+    if (outcome.status === 'denied') {
+      await this.recorder.event('tool-call.denied', { step: this.step, callId, tool: name, input, reason: outcome.error });
+      return { type: 'error-text', value: outcome.error };
+    }
+    if (outcome.status === 'failed') {
+      await this.recorder.event('tool-call.failed', {
+        step: this.step,
+        callId,
+        tool: name,
+        code: outcome.code,
+        error: outcome.error,
+        durationMs: outcome.durationMs,
+      });
+      return { type: 'error-text', value: redactor.redactText(outcome.error) };
+    }
+    // The model never sees a secret either: a committed .env is masked before it reaches the prompt.
+    const output = redactor.redact(outcome.output);
+    await this.recorder.event('tool-call.completed', {
+      step: this.step,
+      callId,
+      tool: name,
+      summary: outcome.summary,
+      truncated: outcome.truncated,
+      output,
+      durationMs: outcome.durationMs,
+    });
+    return typeof output === 'string' ? { type: 'text', value: output } : { type: 'json', value: output as never };
+  }
+
+  private finalAnswer(text: string): { ok: true; output: RunOutput } | { ok: false; retryMessage: string } {
+    const schema = this.agent.spec.output?.schema;
+    if (!schema) return { ok: true, output: { text } };
+    const parsed = parseStructuredOutput(text, schema);
+    if (parsed.ok) return { ok: true, output: { text, object: parsed.value } };
+    return {
+      ok: false,
+      retryMessage: `Your reply does not match the required output schema (${parsed.problem}). Reply again with only the JSON value.`,
+    };
+  }
+
+  private addUsage(inputTokens: number, outputTokens: number): void {
+    this.usage = {
+      inputTokens: this.usage.inputTokens + inputTokens,
+      outputTokens: this.usage.outputTokens + outputTokens,
+      costUsd: this.usage.costUsd + costUsd(this.model.pricing, inputTokens, outputTokens),
+    };
+  }
+
+  private checkBudget(): void {
+    const { limits } = this.agent.spec;
+    const file = `.agentry/agents/${this.agent.name}.yml`;
+    const tokens = this.usage.inputTokens + this.usage.outputTokens;
+    if (limits.max_tokens !== undefined && tokens > limits.max_tokens) {
+      throw new RunStop('FAILED', 'budget', `used ${tokens} tokens, over limits.max_tokens ${limits.max_tokens} in ${file}`);
+    }
+    if (limits.max_cost_usd !== undefined && this.usage.costUsd > limits.max_cost_usd) {
+      throw new RunStop(
+        'FAILED',
+        'budget',
+        `spent $${this.usage.costUsd.toFixed(4)}, over limits.max_cost_usd $${limits.max_cost_usd} in ${file}`,
+      );
+    }
+  }
+
+  private throwIfAborted(): void {
+    if (!this.controller.signal.aborted) return;
+    const cause = this.controller.signal.reason as AbortCause;
+    if (cause.kind === 'timeout') {
+      throw new RunStop(
+        'FAILED',
+        'timeout',
+        `timed out after ${cause.afterMs / 1000}s: raise limits.timeout in .agentry/agents/${this.agent.name}.yml`,
+      );
+    }
+    throw new RunStop('CANCELLED', null, `cancelled (${cause.by})`);
+  }
+
+  private classify(error: unknown, _timeoutMs: number): { status: RunStatus; reason: FailureReason | null; error: string | null } {
+    // An abort can surface as any error from deep inside a call: the signal says what happened.
+    if (!(error instanceof RunStop) && this.controller.signal.aborted) {
+      try {
+        this.throwIfAborted();
+      } catch (stop) {
+        error = stop;
+      }
+    }
+    if (error instanceof RunStop) return { status: error.status, reason: error.reason, error: error.message };
+    const message = isAgentryError(error) ? error.message : `internal error: ${describeError(error)}`;
+    return { status: 'FAILED', reason: 'error', error: this.engine.internals.redactor.redactText(message) };
+  }
+
+  private async finish(outcome: {
+    status: RunStatus;
+    reason: FailureReason | null;
+    error: string | null;
+    output: RunOutput | null;
+  }): Promise<RunRecord> {
+    const { store, redactor } = this.engine.internals;
+    const output = outcome.output ? redactor.redact(outcome.output) : null;
+    const final = await store.updateRun(this.run.id, ['RUNNING'], {
+      status: outcome.status,
+      failureReason: outcome.reason,
+      error: outcome.error,
+      endedAt: new Date().toISOString(),
+      usage: this.usage,
+      output: output ?? this.run.output,
+      owner: null,
+      heartbeatAt: null,
+    });
+    const common = { turn: this.turnNumber, steps: this.step, usage: this.usage, durationMs: elapsedMs(this.startedAt) };
+    if (outcome.status === 'COMPLETED') await this.recorder.event('run.completed', { ...common, output });
+    else if (outcome.status === 'CANCELLED') await this.recorder.event('run.cancelled', { ...common, reason: outcome.error });
+    else await this.recorder.event('run.failed', { ...common, reason: outcome.reason, error: outcome.error });
+    return final ?? (await store.getRun(this.run.id))!;
+  }
+}
+
+function elapsedMs(since: number): number {
+  return Math.round(performance.now() - since);
+}

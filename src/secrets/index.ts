@@ -1,0 +1,1 @@
+export { Redactor, secretEnvNames } from './redactor.js';
