@@ -17,6 +17,7 @@ import {
 import { ToolExecutor } from '../tools/executor.js';
 import type { ToolRegistry } from '../tools/registry.js';
 import { builtinToolRegistry } from '../tools/registry.js';
+import { RunResources } from '../tools/run-resources.js';
 import { durationMs } from './duration.js';
 import { AgentNotFoundError, RunStateError } from './errors.js';
 import { currentOwner } from './owner.js';
@@ -198,6 +199,7 @@ export class Engine {
       project: this.project,
       heartbeatMs: this.heartbeatMs,
       owner: this.owner,
+      env: this.env,
     };
   }
 }
@@ -205,6 +207,7 @@ export class Engine {
 /** One turn of one run: provision, loop model↔tools within the limits, tear down, record the end. */
 class Turn {
   private readonly controller = new AbortController();
+  private readonly resources = new RunResources();
   private readonly startedAt = performance.now();
   private usage: Usage;
   private step = 0;
@@ -240,6 +243,7 @@ class Turn {
       outcome = { ...this.classify(error, timeoutMs), output: null };
     } finally {
       stopWatching();
+      await this.resources.closeAll();
     }
     if (sandbox) await this.destroy(sandbox);
     return this.finish(outcome);
@@ -445,9 +449,15 @@ class Turn {
   ): Promise<{ type: 'json'; value: never } | { type: 'text' | 'error-text'; value: string }> {
     const { redactor } = this.engine.internals;
     await this.recorder.event('tool-call.started', { step: this.step, callId, tool: name, input });
+    const { project, env } = this.engine.internals;
     const outcome = await executor.call(name, input, {
       runId: this.run.id,
       agent: this.agent.name,
+      spec: this.agent.spec,
+      config: project.config,
+      projectRoot: project.root,
+      env,
+      resources: this.resources,
       session: sandbox.session,
       signal: this.controller.signal,
     });

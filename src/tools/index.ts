@@ -3,3 +3,4 @@ export { type ToolCallOutcome, ToolExecutor } from './executor.js';
 export { listDirectoryTool, readFileTool, searchFilesTool } from './files.js';
 export { builtinToolRegistry, ToolRegistry } from './registry.js';
 export { type AnyToolDefinition, defineTool, type ToolContext, type ToolDefinition, type ToolResult } from './tool.js';
+export { RunResources } from './run-resources.js';

@@ -1,10 +1,26 @@
 import type { z } from 'zod';
 import type { SandboxSession } from '../sandbox/driver.js';
+import type { AgentSpec } from '../spec/agent-spec.js';
+import type { AgentryConfig } from '../spec/config.js';
+import type { RunResources } from './run-resources.js';
 
-/** What a tool may touch while it runs: the run's sandbox session and nothing else. */
+/**
+ * What a tool may touch while it runs: the run's sandbox session, and — for broker tools that
+ * reach a warehouse or a SaaS API from the worker — the config and the worker's environment.
+ * Nothing here ever enters the sandbox.
+ */
 export interface ToolContext {
   runId: string;
   agent: string;
+  /** The agent's spec, for per-agent grants (e.g. SQL writes). */
+  spec: AgentSpec;
+  config: AgentryConfig;
+  /** The user's repository (not the workspace): where config-relative paths resolve. */
+  projectRoot: string;
+  /** The worker's environment: credentials for brokers. Never passed into the sandbox. */
+  env: NodeJS.ProcessEnv;
+  /** Connections and caches shared by this run's tool calls, closed when the run ends. */
+  resources: RunResources;
   /** Read, write and exec inside the run's workspace. Creating and destroying it is the engine's. */
   session: SandboxSession;
   /** Aborted when the run is cancelled or times out. */
