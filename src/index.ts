@@ -17,4 +17,12 @@ export {
   verifyChain,
   verifyRunAudit,
 } from './store/index.js';
-export { builtinToolRegistry, defineTool, type ToolDefinition, ToolRegistry } from './tools/index.js';
+export {
+  builtinToolRegistry,
+  defineTool,
+  readFileTool,
+  RunResources,
+  type ToolContext,
+  type ToolDefinition,
+  ToolRegistry,
+} from './tools/index.js';

@@ -23,7 +23,7 @@ export {
   sandboxConfigSchema,
   warehouseConfigSchema,
 } from './config.js';
-export { closest, didYouMean } from './did-you-mean.js';
+export { didYouMean } from './did-you-mean.js';
 export { formatIssue, SpecError, type SpecIssue } from './errors.js';
 export { agentJsonSchema, configJsonSchema, type JsonSchema } from './json-schema.js';
 export {
@@ -41,4 +41,4 @@ export {
   loadAgentFile,
   loadConfigFile,
 } from './load-file.js';
-export { YamlDocument } from './yaml-document.js';
+export type { YamlDocument } from './yaml-document.js';

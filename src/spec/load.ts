@@ -74,7 +74,7 @@ export async function loadProject(
   const issues: SpecIssue[] = [...configRead.issues, ...listed.issues];
   const loaded = await Promise.all(listed.files.map((candidate) => readAgent(candidate)));
   // A broken config has unknown models: checking agents' models against it would only add noise.
-  const config = configRead.issues.length === 0 ? (configRead.config ?? defaultConfig()) : undefined;
+  const config = configRead.file === null ? defaultConfig() : configRead.config;
 
   const facts = {
     agentNames: new Set(listed.files.map((candidate) => agentNameOf(candidate.file))),
@@ -87,18 +87,16 @@ export async function loadProject(
   const firstFileOf = new Map<string, string>();
   for (const agent of loaded) {
     const name = agentNameOf(agent.file);
-    const fileIssues = [...agent.issues];
     const first = firstFileOf.get(name);
     if (first === undefined) firstFileOf.set(name, agent.file);
-    else fileIssues.push(duplicateIssue(agent, name, relative(projectRoot, first)));
-    if (agent.spec && agent.document) fileIssues.push(...agentRuleIssues(agent.spec, agent.document, facts));
+    const duplicate = first === undefined ? [] : [duplicateIssue(agent, name, relative(projectRoot, first))];
+    const rules = agent.spec && agent.document ? agentRuleIssues(agent.spec, agent.document, facts) : [];
+    const fileIssues = [...agent.issues, ...duplicate, ...rules];
 
-    if (fileIssues.length > 0) {
-      issues.push(...sortIssues(fileIssues));
-      continue;
+    if (fileIssues.length > 0) issues.push(...sortIssues(fileIssues));
+    else if (agent.spec) {
+      agents.set(name, { name, file: agent.file, spec: agent.spec, hash: agent.hash, source: agent.source });
     }
-    if (!agent.spec) continue;
-    agents.set(name, { name, file: agent.file, spec: agent.spec, hash: agent.hash, source: agent.source });
   }
 
   return {

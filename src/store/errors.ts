@@ -1,17 +1,18 @@
 import { AgentryError } from '../errors.js';
 
-/** SQLite primary result codes (the low byte of an extended one) that call for a hint. */
-const SQLITE_BUSY = 5;
-const SQLITE_LOCKED = 6;
-const FILE_PROBLEMS = new Set([
-  3, // PERM
-  8, // READONLY
-  10, // IOERR
-  11, // CORRUPT
-  13, // FULL
-  14, // CANTOPEN
-  26, // NOTADB
+/** What to do about a SQLite failure, by primary result code (the low byte of an extended one). */
+const HINTS = new Map<number, string>([
+  [3, 'check the file permissions'], // PERM
+  [5, 'another process held the database too long, try again'], // BUSY
+  [6, 'another process held the database too long, try again'], // LOCKED
+  [8, 'check that the file and its directory are writable'], // READONLY
+  [10, 'check the disk the file is on'], // IOERR
+  [11, 'the file is damaged: restore it from a backup or point store at a new file'], // CORRUPT
+  [13, 'the disk is full: free some space'], // FULL
+  [14, 'check that the directory exists and is writable'], // CANTOPEN
+  [26, 'point store in .agentry/config.yml at a SQLite file'], // NOTADB
 ]);
+const RETRYABLE = new Set([5, 6]);
 
 /** The store failed: the file cannot be opened, the disk is full, the database is locked for too long. */
 export class StoreError extends AgentryError {
@@ -28,11 +29,12 @@ export class StoreError extends AgentryError {
   static wrap(location: string, operation: string, cause: unknown): StoreError {
     const detail = cause instanceof Error ? cause.message : String(cause);
     const primaryCode = sqliteErrorCode(cause) & 0xff;
-    const retryable = primaryCode === SQLITE_BUSY || primaryCode === SQLITE_LOCKED;
-    let hint = '';
-    if (retryable) hint = ': another process held the database too long, try again';
-    else if (FILE_PROBLEMS.has(primaryCode)) hint = ': check that it is a readable, writable SQLite file with disk space';
-    return new StoreError(`store ${location} failed to ${operation} (${detail})${hint}`, { cause, retryable });
+    const retryable = RETRYABLE.has(primaryCode);
+    const hint = HINTS.has(primaryCode) ? `: ${HINTS.get(primaryCode)}` : '';
+    return new StoreError(`store ${location} failed to ${operation} (${detail})${hint}`, {
+      cause,
+      retryable,
+    });
   }
 }
 

@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { describeError } from '../errors.js';
 import { StoreError, StoreUnsupportedError } from './errors.js';
 import type { RunStore } from './run-store.js';
 import { SqliteRunStore } from './sqlite.js';
@@ -38,7 +39,10 @@ function sqlitePath(path: string, projectRoot: string): string {
   try {
     mkdirSync(dirname(absolute), { recursive: true });
   } catch (error) {
-    throw StoreError.wrap(absolute, 'create its directory', error);
+    throw new StoreError(
+      `cannot create the directory of store ${absolute} (${describeError(error)}): point store in .agentry/config.yml at a writable path`,
+      { cause: error },
+    );
   }
   return absolute;
 }

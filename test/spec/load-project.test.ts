@@ -32,8 +32,15 @@ describe('loadProject on a valid project', () => {
     expect(project.root).toBe(root);
     expect(project.configFile).toBe(join(root, '.agentry', 'config.yml'));
     expect([...project.agents.keys()].sort()).toEqual(['log-analyzer', 'pr-reviewer', 'test-maintainer']);
-    expect(project.config.models['default']).toMatchObject({ provider: 'openai-compatible', model: 'llama3.1' });
-    expect(project.config.sandbox).toEqual({ driver: 'local', network: 'none', ignore: ['.env', 'profiles.yml'] });
+    expect(project.config.models['default']).toMatchObject({
+      provider: 'openai-compatible',
+      model: 'llama3.1',
+    });
+    expect(project.config.sandbox).toEqual({
+      driver: 'local',
+      network: 'none',
+      ignore: ['.env', 'profiles.yml'],
+    });
     expect(project.config.secrets).toEqual(['SNOWFLAKE_PASSWORD']);
   });
 
@@ -66,12 +73,15 @@ describe('loadProject on a valid project', () => {
   });
 
   it('checks tool names only when known tools are given, with a hint', async () => {
-    const { project, issues } = await loadProject(root, { knownTools: ['read_file', 'search_files_and_directory'] });
+    const { project, issues } = await loadProject(root, {
+      knownTools: ['read_file', 'search_file_and_directories'],
+    });
     expect(issuesOf(issues, root, '.dinoai/agents/pr-reviewer.yml')).toEqual([
       {
         line: 19,
         column: 7,
-        message: "unknown tool 'search_files_and_directories' in tools.list (did you mean 'search_files_and_directory'?)",
+        message:
+          "unknown tool 'search_files_and_directories' in tools.list (did you mean 'search_file_and_directories'?)",
       },
       { line: 20, column: 7, message: "unknown tool 'invoke_agent' in tools.list" },
     ]);
@@ -109,7 +119,12 @@ describe('loadProject on broken agent files', () => {
       5,
       "'triggers[1]' must have exactly one of cron, github, linear or webhook, got cron and github",
     ],
-    ['bad-tools-mode.yml', 5, 9, `'tools.mode' must be one of allowlist, denylist, got "allowlst" (did you mean 'allowlist'?)`],
+    [
+      'bad-tools-mode.yml',
+      5,
+      9,
+      `'tools.mode' must be one of allowlist, denylist, got "allowlst" (did you mean 'allowlist'?)`,
+    ],
     ['empty.yml', 1, 1, 'the file is empty'],
     ['not-mapping.yml', 1, 1, 'must be a mapping of keys (key: value on each line), got a list'],
   ];
@@ -123,7 +138,8 @@ describe('loadProject on broken agent files', () => {
   it('reports each broken file once per mistake, in reading order', () => {
     const { issues } = loading;
     const counts = new Map<string, number>();
-    for (const issue of issues) counts.set(relative(root, issue.file), (counts.get(relative(root, issue.file)) ?? 0) + 1);
+    for (const issue of issues)
+      counts.set(relative(root, issue.file), (counts.get(relative(root, issue.file)) ?? 0) + 1);
     expect(Object.fromEntries(counts)).toEqual({
       '.agentry/agents/bad-duration.yml': 1,
       '.agentry/agents/bad-indent.yml': 1,
@@ -207,7 +223,10 @@ describe('loadProject in a temporary repository', () => {
     makeRoot();
     write('.agentry/agents/implicit.yml', 'name: implicit\nrole: r\ngoal: g\n');
     write('.agentry/agents/explicit.yml', 'name: explicit\nrole: r\ngoal: g\nmodel: default\n');
-    write('.agentry/agents/direct.yml', 'name: direct\nrole: r\ngoal: g\nmodel: anthropic:claude-sonnet-4-5\n');
+    write(
+      '.agentry/agents/direct.yml',
+      'name: direct\nrole: r\ngoal: g\nmodel: anthropic:claude-sonnet-4-5\n',
+    );
     write('.agentry/agents/gemini.yml', 'name: gemini\nrole: r\ngoal: g\nmodel: gemini:pro\n');
 
     const { project, issues } = await loadProject(root);
@@ -215,10 +234,18 @@ describe('loadProject in a temporary repository', () => {
     expect(project.configFile).toBeNull();
     expect(project.config.store).toBe('sqlite:.agentry/agentry.db');
     expect(issuesOf(issues, root, '.agentry/agents/implicit.yml')).toEqual([
-      { line: 1, column: 1, message: expect.stringContaining("model 'default' is not in .agentry/config.yml models") },
+      {
+        line: 1,
+        column: 1,
+        message: expect.stringContaining("model 'default' is not in .agentry/config.yml models"),
+      },
     ]);
     expect(issuesOf(issues, root, '.agentry/agents/explicit.yml')).toEqual([
-      { line: 4, column: 8, message: expect.stringContaining("model 'default' is not in .agentry/config.yml models") },
+      {
+        line: 4,
+        column: 8,
+        message: expect.stringContaining("model 'default' is not in .agentry/config.yml models"),
+      },
     ]);
     expect(issuesOf(issues, root, '.agentry/agents/gemini.yml')).toEqual([
       { line: 4, column: 8, message: expect.stringContaining("unknown provider 'gemini'") },
@@ -236,11 +263,14 @@ describe('loadProject in a temporary repository', () => {
     expect(project.agents.get('implicit')!.spec.model).toBe('default');
   });
 
-  it('reports config.yml and config.yaml side by side', async () => {
+  it('reports config.yml and config.yaml side by side, and reads config.yml', async () => {
     makeRoot();
-    write('.agentry/config.yml', 'version: 1\n');
+    write('.agentry/config.yml', 'models:\n  default: { provider: openai, model: gpt-4o-mini }\n');
     write('.agentry/config.yaml', 'version: 1\n');
-    const { issues } = await loadProject(root);
+    write('.agentry/agents/implicit.yml', 'name: implicit\nrole: r\ngoal: g\n');
+    const { project, issues } = await loadProject(root);
+    expect(project.config.models['default']).toEqual({ provider: 'openai', model: 'gpt-4o-mini' });
+    expect(project.agents.has('implicit')).toBe(true);
     expect(issues).toEqual([
       {
         file: join(root, '.agentry', 'config.yaml'),

@@ -2,6 +2,7 @@ import { mkdir, mkdtemp, realpath, rm, symlink, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { ToolContext } from '../../src/tools/tool.js';
+import { makeToolContext } from '../helpers/tool-context.js';
 
 /** Text only the file outside the workspace holds: no tool output may ever contain it. */
 export const OUTSIDE_SECRET = 'TOP-SECRET-OUTSIDE-THE-WORKSPACE';
@@ -115,12 +116,9 @@ export async function createFakeDbtProject(): Promise<FakeDbtProject> {
   return {
     root,
     outside,
-    context: (signal = new AbortController().signal) => ({
-      runId: 'r1',
-      agent: 'a',
-      session: { root },
-      signal,
-    }),
+    // File tools touch only the session; the rest of the context is the shared test default.
+    context: (signal = new AbortController().signal) =>
+      makeToolContext(root, { runId: 'r1', agent: 'a', session: { root }, signal }),
     cleanup: async () => {
       await rm(root, { recursive: true, force: true });
       await rm(outside, { recursive: true, force: true });

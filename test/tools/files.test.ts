@@ -430,8 +430,9 @@ describe('search_files_and_directories: by content', () => {
     expect(secret).toBe(
       `No lines match regex /${OUTSIDE_SECRET}/i under ..\n[not searched: 1 file over 2 MB (target/huge.json: use read_file instead), 1 binary file]`,
     );
-    expect(await text(searchFilesTool, { regex: GIT_MARKER, path: 'models' })).not.toContain(
-      GIT_MARKER + '\n',
+    expect(await text(searchFilesTool, { regex: GIT_MARKER })).toMatch(/^No lines match/);
+    expect(await text(searchFilesTool, { pattern: 'config' })).toBe(
+      'No files or directories match pattern "config" under ..',
     );
     expect(await text(searchFilesTool, { regex: 'module\\.exports' })).toContain('No lines match');
   });
