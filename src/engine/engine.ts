@@ -98,7 +98,7 @@ export class Engine {
   /** Create a run and execute its first turn to the end. */
   async triggerRun(agentName: string, message: string, options: TriggerOptions = {}): Promise<RunRecord> {
     const run = await this.createRun(agentName, options);
-    return this.executeTurn(run.id, message, options.signal);
+    return this.executeTurn(run.id, message, options.signal, 'first');
   }
 
   /**
@@ -129,7 +129,7 @@ export class Engine {
 
   /** Continue a finished run with a follow-up message: a new turn in the same conversation. */
   async reply(runId: string, message: string, options: { signal?: AbortSignal } = {}): Promise<RunRecord> {
-    return this.executeTurn(runId, message, options.signal);
+    return this.executeTurn(runId, message, options.signal, 'follow-up');
   }
 
   /**
@@ -161,12 +161,17 @@ export class Engine {
   }
 
   /** Run one turn (the first or a follow-up) from RUNNING to a terminal state. */
-  private async executeTurn(runId: string, message: string, signal: AbortSignal | undefined): Promise<RunRecord> {
+  private async executeTurn(
+    runId: string,
+    message: string,
+    signal: AbortSignal | undefined,
+    kind: 'first' | 'follow-up',
+  ): Promise<RunRecord> {
     const existing = await this.store.getRun(runId);
     if (!existing) throw new RunStateError(`no run ${runId}: list runs with 'agentry runs list'`);
     const agent = this.agent(existing.agent);
     const model = resolveModel(agent.spec.model, this.project.config, this.env);
-    const isFirst = existing.status === 'PENDING';
+    const isFirst = kind === 'first';
     const now = new Date().toISOString();
     const run = await this.store.updateRun(runId, isFirst ? ['PENDING'] : TERMINAL_STATUSES, {
       status: 'RUNNING',
@@ -182,7 +187,11 @@ export class Engine {
     if (!run) {
       throw new RunStateError(
         `run ${runId} is ${existing.status}: ` +
-          (isFirst ? 'it has started already' : 'wait for it to finish, or cancel it, before replying'),
+          (isFirst
+            ? 'it has started already'
+            : existing.status === 'PENDING'
+              ? 'it has not started yet; reply once it has finished'
+              : 'wait for it to finish, or cancel it, before replying'),
       );
     }
     const turn = new Turn(this, agent, model, run, message, this.recorder(runId));
@@ -232,7 +241,12 @@ class Turn {
     const timeoutMs = durationMs(spec.limits.timeout);
     const stopWatching = this.watch(signal, timeoutMs);
     let sandbox: Sandbox | undefined;
-    let outcome: { status: RunStatus; reason: FailureReason | null; error: string | null; output: RunOutput | null };
+    let outcome: {
+      status: RunStatus;
+      reason: FailureReason | null;
+      error: string | null;
+      output: RunOutput | null;
+    };
     try {
       if (this.turnNumber === 1) await this.recordStart();
       await this.recorder.event('turn.started', { turn: this.turnNumber, message: this.message });
@@ -275,7 +289,9 @@ class Turn {
     const { store, heartbeatMs } = this.engine.internals;
     const heartbeat = setInterval(async () => {
       try {
-        const current = await store.updateRun(this.run.id, ['RUNNING'], { heartbeatAt: new Date().toISOString() });
+        const current = await store.updateRun(this.run.id, ['RUNNING'], {
+          heartbeatAt: new Date().toISOString(),
+        });
         if (current?.cancelRequestedAt) abort({ kind: 'cancelled', by: 'request' });
       } catch {
         // A missed heartbeat is retried at the next tick; the run itself goes on.
@@ -312,7 +328,10 @@ class Turn {
       await sandbox.destroy();
       await this.recorder.event('sandbox.destroyed', { durationMs: elapsedMs(started) });
     } catch (error) {
-      await this.recorder.event('sandbox.destroyed', { durationMs: elapsedMs(started), error: describeError(error) });
+      await this.recorder.event('sandbox.destroyed', {
+        durationMs: elapsedMs(started),
+        error: describeError(error),
+      });
     }
   }
 
@@ -394,7 +413,10 @@ class Turn {
   }
 
   /** The system prompt and earlier turns' messages (a follow-up keeps the first turn's system prompt). */
-  private async conversation(sandbox: Sandbox, allowed: string[]): Promise<{ system: string; history: ModelMessage[] }> {
+  private async conversation(
+    sandbox: Sandbox,
+    allowed: string[],
+  ): Promise<{ system: string; history: ModelMessage[] }> {
     const stored = this.turnNumber > 1 ? await this.engine.internals.store.listMessages(this.run.id) : [];
     const storedSystem = stored.find((message) => message.role === 'system');
     const history = stored
@@ -462,7 +484,13 @@ class Turn {
       signal: this.controller.signal,
     });
     if (outcome.status === 'denied') {
-      await this.recorder.event('tool-call.denied', { step: this.step, callId, tool: name, input, reason: outcome.error });
+      await this.recorder.event('tool-call.denied', {
+        step: this.step,
+        callId,
+        tool: name,
+        input,
+        reason: outcome.error,
+      });
       return { type: 'error-text', value: outcome.error };
     }
     if (outcome.status === 'failed') {
@@ -487,7 +515,9 @@ class Turn {
       output,
       durationMs: outcome.durationMs,
     });
-    return typeof output === 'string' ? { type: 'text', value: output } : { type: 'json', value: output as never };
+    return typeof output === 'string'
+      ? { type: 'text', value: output }
+      : { type: 'json', value: output as never };
   }
 
   private finalAnswer(text: string): { ok: true; output: RunOutput } | { ok: false; retryMessage: string } {
@@ -514,7 +544,11 @@ class Turn {
     const file = `.agentry/agents/${this.agent.name}.yml`;
     const tokens = this.usage.inputTokens + this.usage.outputTokens;
     if (limits.max_tokens !== undefined && tokens > limits.max_tokens) {
-      throw new RunStop('FAILED', 'budget', `used ${tokens} tokens, over limits.max_tokens ${limits.max_tokens} in ${file}`);
+      throw new RunStop(
+        'FAILED',
+        'budget',
+        `used ${tokens} tokens, over limits.max_tokens ${limits.max_tokens} in ${file}`,
+      );
     }
     if (limits.max_cost_usd !== undefined && this.usage.costUsd > limits.max_cost_usd) {
       throw new RunStop(
@@ -538,7 +572,10 @@ class Turn {
     throw new RunStop('CANCELLED', null, `cancelled (${cause.by})`);
   }
 
-  private classify(error: unknown, _timeoutMs: number): { status: RunStatus; reason: FailureReason | null; error: string | null } {
+  private classify(
+    error: unknown,
+    _timeoutMs: number,
+  ): { status: RunStatus; reason: FailureReason | null; error: string | null } {
     // An abort can surface as any error from deep inside a call: the signal says what happened.
     if (!(error instanceof RunStop) && this.controller.signal.aborted) {
       try {
@@ -570,11 +607,18 @@ class Turn {
       owner: null,
       heartbeatAt: null,
     });
-    const common = { turn: this.turnNumber, steps: this.step, usage: this.usage, durationMs: elapsedMs(this.startedAt) };
+    const common = {
+      turn: this.turnNumber,
+      steps: this.step,
+      usage: this.usage,
+      durationMs: elapsedMs(this.startedAt),
+    };
     if (outcome.status === 'COMPLETED') await this.recorder.event('run.completed', { ...common, output });
-    else if (outcome.status === 'CANCELLED') await this.recorder.event('run.cancelled', { ...common, reason: outcome.error });
+    else if (outcome.status === 'CANCELLED')
+      await this.recorder.event('run.cancelled', { ...common, reason: outcome.error });
     else await this.recorder.event('run.failed', { ...common, reason: outcome.reason, error: outcome.error });
-    return final ?? (await store.getRun(this.run.id))!;
+    // Read back after the last event, so the record's eventCount and headHash include it.
+    return (await store.getRun(this.run.id)) ?? final!;
   }
 }
 

@@ -28,11 +28,19 @@ export async function recoverLostRuns(
       heartbeatAt: null,
     });
     if (!failed) continue;
-    await store.appendEvent(run.id, 'run.failed', { turn: run.turns, reason: 'worker-lost', error, usage: run.usage });
+    await store.appendEvent(run.id, 'run.failed', {
+      turn: run.turns,
+      reason: 'worker-lost',
+      error,
+      usage: run.usage,
+    });
     lost.push(run.id);
   }
   if (options.sandbox && options.repoRoot) {
-    await options.sandbox.reap(options.repoRoot, async (runId) => (await store.getRun(runId))?.status === 'RUNNING');
+    await options.sandbox.reap(
+      options.repoRoot,
+      async (runId) => (await store.getRun(runId))?.status === 'RUNNING',
+    );
   }
   return lost;
 }

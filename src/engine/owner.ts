@@ -9,7 +9,12 @@ export function currentOwner(): string {
  * Whether the owner of a RUNNING run can still be alive. On this host we can ask the kernel; for
  * another host we only know its last heartbeat.
  */
-export function isOwnerAlive(owner: string | null, heartbeatAt: string | null, staleAfterMs: number, now = Date.now()): boolean {
+export function isOwnerAlive(
+  owner: string | null,
+  heartbeatAt: string | null,
+  staleAfterMs: number,
+  now = Date.now(),
+): boolean {
   if (owner) {
     const separator = owner.lastIndexOf(':');
     const host = owner.slice(0, separator);

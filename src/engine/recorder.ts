@@ -29,7 +29,10 @@ export class RunRecorder {
     return event;
   }
 
-  async messages(turn: number, messages: readonly { role: RunMessage['role']; content: unknown }[]): Promise<void> {
+  async messages(
+    turn: number,
+    messages: readonly { role: RunMessage['role']; content: unknown }[],
+  ): Promise<void> {
     await this.store.appendMessages(
       this.runId,
       turn,

@@ -17,6 +17,8 @@ export function parseStructuredOutput(text: string, schema: Record<string, unkno
   const validator = z.fromJSONSchema(schema as Parameters<typeof z.fromJSONSchema>[0]);
   const parsed = validator.safeParse(value);
   if (parsed.success) return { ok: true, value };
-  const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
+  const problems = parsed.error.issues.map(
+    (issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`,
+  );
   return { ok: false, problem: problems.join('; ') };
 }
