@@ -22,7 +22,10 @@ writeFileSync(join(root, 'models/orders.sql'), 'select 1 as order_id\n'.repeat(5
 function script() {
   const steps: object[] = [];
   for (let i = 0; i < STEPS - 1; i++) {
-    steps.push({ toolCalls: [{ name: 'read_file', arguments: { path: 'models/orders.sql' } }], usage: { inputTokens: 10, outputTokens: 5 } });
+    steps.push({
+      toolCalls: [{ name: 'read_file', arguments: { path: 'models/orders.sql' } }],
+      usage: { inputTokens: 10, outputTokens: 5 },
+    });
   }
   steps.push({ text: 'done', usage: { inputTokens: 10, outputTokens: 5 } });
   return steps;
@@ -45,9 +48,16 @@ git('-c', 'user.name=b', '-c', 'user.email=b@b.invalid', 'commit', '-qm', 'bench
 
 const { project } = await loadProject(root);
 const store = await openStore(project.config.store, root);
-const engine = new Engine({ project, store, sandbox: new LocalSandboxDriver({ workspaceRoot: join(base, 'ws') }), env: {} });
+const engine = new Engine({
+  project,
+  store,
+  sandbox: new LocalSandboxDriver({ workspaceRoot: join(base, 'ws') }),
+  env: {},
+});
 
-const model = createOpenAICompatible({ name: 'bench', baseURL: server.url, includeUsage: true }).chatModel('bench');
+const model = createOpenAICompatible({ name: 'bench', baseURL: server.url, includeUsage: true }).chatModel(
+  'bench',
+);
 const context = makeBenchContext(root);
 const bareTools = {
   read_file: tool({

@@ -20,8 +20,8 @@ export {
 export {
   builtinToolRegistry,
   defineTool,
-  readFileTool,
   RunResources,
+  readFileTool,
   type ToolContext,
   type ToolDefinition,
   ToolRegistry,

@@ -30,7 +30,10 @@ export function projectRoot(option: string | undefined): string {
 }
 
 /** Load the project, open the store, and resolve runs a dead process left RUNNING. */
-export async function openContext(options: { project?: string; warn?: (line: string) => void }): Promise<CliContext> {
+export async function openContext(options: {
+  project?: string;
+  warn?: (line: string) => void;
+}): Promise<CliContext> {
   const root = projectRoot(options.project);
   const tools = builtinToolRegistry();
   const { project, issues } = await loadProject(root, { knownTools: tools.names() });
@@ -40,7 +43,8 @@ export async function openContext(options: { project?: string; warn?: (line: str
   const redactor = Redactor.fromConfig(project.config);
   const engine = new Engine({ project, store, sandbox: driver, tools, redactor });
   const lost = await recoverLostRuns(store, { sandbox: driver, repoRoot: project.root });
-  for (const runId of lost) options.warn?.(`run ${runId} was left RUNNING by a process that died: marked FAILED (worker-lost)`);
+  for (const runId of lost)
+    options.warn?.(`run ${runId} was left RUNNING by a process that died: marked FAILED (worker-lost)`);
   return { project, issues, store, sandbox: driver, tools, redactor, engine, close: () => store.close() };
 }
 
@@ -48,6 +52,11 @@ export async function openContext(options: { project?: string; warn?: (line: str
 export function blockingIssues(context: Pick<CliContext, 'project' | 'issues'>, agent: string): string[] {
   const configFile = context.project.configFile;
   return context.issues
-    .filter((issue) => issue.file === configFile || issue.file.endsWith(`/${agent}.yml`) || issue.file.endsWith(`/${agent}.yaml`))
+    .filter(
+      (issue) =>
+        issue.file === configFile ||
+        issue.file.endsWith(`/${agent}.yml`) ||
+        issue.file.endsWith(`/${agent}.yaml`),
+    )
     .map((issue) => formatIssue(issue, context.project.root));
 }

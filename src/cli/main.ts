@@ -13,7 +13,9 @@ import { type Io, processIo } from './io.js';
 /** The `agentry` command line. Each action resolves to an exit code. */
 export function buildProgram(io: Io, setExitCode: (code: number) => void): Command {
   const program = new Command('agentry')
-    .description('Agents as code for data engineering: YAML agents, sandboxed runs, a verifiable audit trail.')
+    .description(
+      'Agents as code for data engineering: YAML agents, sandboxed runs, a verifiable audit trail.',
+    )
     .version('0.1.0')
     .showSuggestionAfterError()
     .exitOverride();
@@ -21,7 +23,10 @@ export function buildProgram(io: Io, setExitCode: (code: number) => void): Comma
     <Args extends unknown[]>(action: (...args: Args) => Promise<number> | number) =>
     async (...args: Args) =>
       setExitCode(await action(...args));
-  const projectOption = ['-C, --project <dir>', 'the project root (default: nearest directory with .agentry/)'] as const;
+  const projectOption = [
+    '-C, --project <dir>',
+    'the project root (default: nearest directory with .agentry/)',
+  ] as const;
 
   program
     .command('init')
@@ -45,7 +50,9 @@ export function buildProgram(io: Io, setExitCode: (code: number) => void): Comma
 
   program
     .command('run')
-    .description('run an agent: live progress on stderr, the answer on stdout (exit 0 completed, 1 failed, 130 cancelled)')
+    .description(
+      'run an agent: live progress on stderr, the answer on stdout (exit 0 completed, 1 failed, 130 cancelled)',
+    )
     .argument('<agent>', 'the agent name (.agentry/agents/NAME.yml)')
     .option('-m, --message <text>', 'what the agent should do')
     .option('--base-ref <ref>', 'the commit, branch or tag the workspace is made from (default: HEAD)')

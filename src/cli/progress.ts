@@ -3,6 +3,7 @@ import { brief, formatDuration, formatUsage } from './format.js';
 
 /** Writes one readable line per event: the CLI's live view of a run (on stderr). */
 export function renderEvent(event: RunEvent): string | undefined {
+  // biome-ignore lint/suspicious/noExplicitAny: read for display only; the engine documents each payload
   const p = event.payload as Record<string, any>;
   switch (event.type) {
     case 'run.created':

@@ -3,7 +3,14 @@ import { AgentryError, describeError } from '../errors.js';
 import { ModelCallError, ModelUnreachableError } from './errors.js';
 import type { ResolvedModel } from './resolve-model.js';
 
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH']);
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+]);
 
 /** Turns whatever a model call threw into an error that names the model and the config key to fix. */
 export function toModelError(error: unknown, model: ResolvedModel): AgentryError {
@@ -28,11 +35,18 @@ export function toModelError(error: unknown, model: ResolvedModel): AgentryError
       );
     }
     const detail = firstLine(error.message);
-    return new ModelCallError(`${label} failed: HTTP ${status ?? '?'}: ${detail}`, status, error.isRetryable, {
-      cause: error,
-    });
+    return new ModelCallError(
+      `${label} failed: HTTP ${status ?? '?'}: ${detail}`,
+      status,
+      error.isRetryable,
+      {
+        cause: error,
+      },
+    );
   }
-  return new ModelCallError(`${label} failed: ${firstLine(describeError(error))}`, undefined, false, { cause: error });
+  return new ModelCallError(`${label} failed: ${firstLine(describeError(error))}`, undefined, false, {
+    cause: error,
+  });
 }
 
 function firstLine(text: string): string {
@@ -51,7 +65,9 @@ function findNetworkCode(error: unknown): string | undefined {
     const code = (current as { code?: unknown }).code;
     if (typeof code === 'string' && NETWORK_CODES.has(code)) return code;
     // AI SDK retries wrap the last error; fetch wraps the socket error in `cause`.
-    const next = (current as { lastError?: unknown; cause?: unknown }).lastError ?? (current as { cause?: unknown }).cause;
+    const next =
+      (current as { lastError?: unknown; cause?: unknown }).lastError ??
+      (current as { cause?: unknown }).cause;
     current = next;
   }
   return undefined;

@@ -35,7 +35,11 @@ const PROVIDERS = new Set<string>(['openai', 'anthropic', 'openai-compatible']);
  * Builds the model an agent names: a key of `models:` in config.yml, or `provider:model`
  * (e.g. `openai:gpt-4o-mini`) with the provider's default endpoint and key variable.
  */
-export function resolveModel(name: string, config: AgentryConfig, env: NodeJS.ProcessEnv = process.env): ResolvedModel {
+export function resolveModel(
+  name: string,
+  config: AgentryConfig,
+  env: NodeJS.ProcessEnv = process.env,
+): ResolvedModel {
   const configured = config.models[name];
   if (configured) return build(name, `models.${name}`, configured, env);
 
@@ -49,7 +53,10 @@ export function resolveModel(name: string, config: AgentryConfig, env: NodeJS.Pr
         `, or write provider:model such as openai:gpt-4o-mini`,
     );
   }
-  const modelConfig: ModelConfig = { provider: provider as ModelConfig['provider'], model: name.slice(separator + 1) };
+  const modelConfig: ModelConfig = {
+    provider: provider as ModelConfig['provider'],
+    model: name.slice(separator + 1),
+  };
   return build(name, `the agent's model: ${name}`, modelConfig, env);
 }
 
@@ -57,7 +64,9 @@ function build(name: string, configKey: string, config: ModelConfig, env: NodeJS
   const apiKeyEnv = config.api_key_env ?? DEFAULT_KEY_ENV[config.provider];
   const apiKey = apiKeyEnv ? env[apiKeyEnv] : undefined;
   if (apiKeyEnv && !apiKey) {
-    const where = config.api_key_env ? `${configKey}.api_key_env` : `${configKey} (the ${config.provider} default)`;
+    const where = config.api_key_env
+      ? `${configKey}.api_key_env`
+      : `${configKey} (the ${config.provider} default)`;
     throw new ModelConfigError(
       `model '${name}' needs an API key: environment variable ${apiKeyEnv} is not set (${where} in .agentry/config.yml)`,
     );

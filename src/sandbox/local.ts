@@ -33,9 +33,12 @@ export class LocalSandboxDriver implements SandboxDriver {
     try {
       await git(request.repoRoot, ['worktree', 'add', '--quiet', '-b', branch, directory, baseCommit]);
     } catch (error) {
-      throw new SandboxError(`could not create the workspace for run ${request.runId}: ${gitFailure(error)}`, {
-        cause: error,
-      });
+      throw new SandboxError(
+        `could not create the workspace for run ${request.runId}: ${gitFailure(error)}`,
+        {
+          cause: error,
+        },
+      );
     }
     const root = await realpath(directory);
     return new WorktreeSandbox(request.runId, request.repoRoot, root, branch, baseCommit);
@@ -82,7 +85,8 @@ class WorktreeSandbox implements Sandbox {
 
   /** The branch is kept when the agent committed on it: those commits are its work. */
   private async deleteBranchIfEmpty(): Promise<void> {
-    const base = this.baseCommit || (await git(this.repoRoot, ['merge-base', this.branch, 'HEAD']).catch(() => ''));
+    const base =
+      this.baseCommit || (await git(this.repoRoot, ['merge-base', this.branch, 'HEAD']).catch(() => ''));
     const ahead = base
       ? await git(this.repoRoot, ['rev-list', '--count', `${base}..${this.branch}`]).catch(() => '0')
       : '0';
@@ -102,12 +106,17 @@ async function resolveCommit(repoRoot: string, ref: string): Promise<string> {
   try {
     return await git(repoRoot, ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`]);
   } catch {
-    const hint = ref === 'HEAD' ? 'the repository has no commit yet: commit your files first' : 'pass a branch, tag or commit that exists';
+    const hint =
+      ref === 'HEAD'
+        ? 'the repository has no commit yet: commit your files first'
+        : 'pass a branch, tag or commit that exists';
     throw new WorkspaceError(`cannot resolve base ref '${ref}' in ${repoRoot}: ${hint}`);
   }
 }
 
-async function listRunWorktrees(repoRoot: string): Promise<{ path: string; branch: string; runId: string }[]> {
+async function listRunWorktrees(
+  repoRoot: string,
+): Promise<{ path: string; branch: string; runId: string }[]> {
   const porcelain = await git(repoRoot, ['worktree', 'list', '--porcelain']).catch(() => '');
   const found: { path: string; branch: string; runId: string }[] = [];
   for (const block of porcelain.split('\n\n')) {

@@ -43,7 +43,12 @@ export class ToolExecutor {
       const problems = parsed.error.issues
         .map((issue) => `${issue.path.join('.') || 'input'}: ${issue.message}`)
         .join('; ');
-      return { status: 'failed', code: 'tool.invalid-input', error: `invalid input for ${name}: ${problems}`, durationMs: elapsed() };
+      return {
+        status: 'failed',
+        code: 'tool.invalid-input',
+        error: `invalid input for ${name}: ${problems}`,
+        durationMs: elapsed(),
+      };
     }
     try {
       const result = await tool.execute(parsed.data, context);

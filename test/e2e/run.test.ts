@@ -28,7 +28,10 @@ afterEach(async () => {
   project = undefined;
 });
 
-async function setup(script: ScriptStep[], options: { agents?: Record<string, string>; config?: string; files?: Record<string, string> } = {}) {
+async function setup(
+  script: ScriptStep[],
+  options: { agents?: Record<string, string>; config?: string; files?: Record<string, string> } = {},
+) {
   server = await startScriptedModel({ script });
   const base = createProject({});
   project = base;
@@ -43,7 +46,14 @@ async function setup(script: ScriptStep[], options: { agents?: Record<string, st
 }
 
 interface RunJson {
-  run: { id: string; status: string; failureReason: string | null; error: string | null; output: { text: string } | null; usage: { inputTokens: number; outputTokens: number; costUsd: number } };
+  run: {
+    id: string;
+    status: string;
+    failureReason: string | null;
+    error: string | null;
+    output: { text: string } | null;
+    usage: { inputTokens: number; outputTokens: number; costUsd: number };
+  };
   events: { seq: number; type: string; payload: Record<string, unknown> }[];
   messages: { role: string; turn: number }[];
 }
@@ -60,17 +70,24 @@ function workspacesLeft(root: TempProject): string[] {
 describe('agentry run', () => {
   it('reads files through allowed tools and prints the answer', async () => {
     const { server, project } = await setup([
-      { toolCalls: [{ name: 'read_file', arguments: { path: 'models/orders.sql' } }], usage: { inputTokens: 100, outputTokens: 10 } },
+      {
+        toolCalls: [{ name: 'read_file', arguments: { path: 'models/orders.sql' } }],
+        usage: { inputTokens: 100, outputTokens: 10 },
+      },
       { text: 'orders.sql selects order_id and amount.', usage: { inputTokens: 150, outputTokens: 20 } },
     ]);
-    const result = await runCli(['run', 'reader', '-m', 'What does orders.sql select?'], { cwd: project.root });
+    const result = await runCli(['run', 'reader', '-m', 'What does orders.sql select?'], {
+      cwd: project.root,
+    });
     expect(result.stderr).toContain('read_file');
     expect(result.code).toBe(0);
     expect(result.stdout.trim()).toBe('orders.sql selects order_id and amount.');
 
     // The model was offered exactly the allowlist, and got the file back as the tool result.
     expect(server.requests[0]!.toolNames.sort()).toEqual(['read_file', 'search_files_and_directories']);
-    const toolMessage = (server.requests[1]!.messages as { role: string; content: string }[]).find((m) => m.role === 'tool');
+    const toolMessage = (server.requests[1]!.messages as { role: string; content: string }[]).find(
+      (m) => m.role === 'tool',
+    );
     expect(toolMessage?.content).toContain('order_id, amount');
     const system = (server.requests[0]!.messages as { role: string; content: string }[])[0]!;
     expect(system.role).toBe('system');
@@ -79,7 +96,11 @@ describe('agentry run', () => {
     const list = await runCli(['runs', 'list', '--json'], { cwd: project.root });
     const [run] = JSON.parse(list.stdout) as RunJson['run'][];
     expect(run!.status).toBe('COMPLETED');
-    expect(run!.usage).toEqual({ inputTokens: 250, outputTokens: 30, costUsd: (250 * 1 + 30 * 2) / 1_000_000 });
+    expect(run!.usage).toEqual({
+      inputTokens: 250,
+      outputTokens: 30,
+      costUsd: (250 * 1 + 30 * 2) / 1_000_000,
+    });
     const shown = await runJson(['runs', 'show', run!.id], project.root);
     const types = shown.json!.events.map((event) => event.type);
     expect(types).toEqual([
@@ -111,7 +132,9 @@ describe('agentry run', () => {
     expect(denied[0]!.payload.tool).toBe('list_directory');
     expect(String(denied[0]!.payload.reason)).toContain('add it to tools.list');
     expect(result.json!.events.some((event) => event.type === 'tool-call.completed')).toBe(false);
-    const toolMessage = (server.requests[1]!.messages as { role: string; content: string }[]).find((m) => m.role === 'tool');
+    const toolMessage = (server.requests[1]!.messages as { role: string; content: string }[]).find(
+      (m) => m.role === 'tool',
+    );
     expect(toolMessage?.content).toContain('may not call list_directory');
   });
 
@@ -166,7 +189,10 @@ describe('agentry run', () => {
 
   it('fails with budget when max_tokens is spent', async () => {
     const capped = READER.replace('timeout: 20s', 'timeout: 20s\n  max_tokens: 500');
-    const call: ScriptStep = { toolCalls: [{ name: 'read_file', arguments: { path: 'models/orders.sql' } }], usage: { inputTokens: 300, outputTokens: 10 } };
+    const call: ScriptStep = {
+      toolCalls: [{ name: 'read_file', arguments: { path: 'models/orders.sql' } }],
+      usage: { inputTokens: 300, outputTokens: 10 },
+    };
     const { project } = await setup([call, call, { text: 'never' }], { agents: { reader: capped } });
     const result = await runJson(['run', 'reader', '-m', 'spend'], project.root);
     expect(result.code).toBe(1);
@@ -242,13 +268,19 @@ describe('agentry run', () => {
     expect(contents).toContain('first answer');
     expect(contents.at(-1)).toBe('and then?');
     expect(reply.json!.events.filter((event) => event.type === 'turn.started')).toHaveLength(2);
-    expect(reply.json!.messages.filter((m) => m.turn === 2).map((m) => m.role)).toEqual(['user', 'assistant']);
+    expect(reply.json!.messages.filter((m) => m.turn === 2).map((m) => m.role)).toEqual([
+      'user',
+      'assistant',
+    ]);
   });
 
   it('redacts secret values from events, messages, the model and the output', async () => {
     const secret = 'hunter2-very-secret-value';
     const { server, project } = await setup(
-      [{ toolCalls: [{ name: 'read_file', arguments: { path: '.env' } }] }, { text: `the password is ${secret}` }],
+      [
+        { toolCalls: [{ name: 'read_file', arguments: { path: '.env' } }] },
+        { text: `the password is ${secret}` },
+      ],
       { config: 'secrets: [WAREHOUSE_PASSWORD]\n', files: { '.env': `WAREHOUSE_PASSWORD=${secret}\n` } },
     );
     const env = { WAREHOUSE_PASSWORD: secret };
@@ -292,7 +324,10 @@ describe('agentry run', () => {
   it('explains an unreachable model endpoint in one line naming base_url', async () => {
     const { project } = await setup([{ text: 'unused' }]);
     const closedPort = await freePort();
-    project.write('.agentry/config.yml', scriptedConfig(`http://127.0.0.1:${closedPort}/v1`, project.workspaces));
+    project.write(
+      '.agentry/config.yml',
+      scriptedConfig(`http://127.0.0.1:${closedPort}/v1`, project.workspaces),
+    );
     const result = await runJson(['run', 'reader', '-m', 'hi'], project.root);
     expect(result.code).toBe(1);
     expect(result.json!.run.failureReason).toBe('error');
@@ -319,7 +354,9 @@ describe('agentry audit verify', () => {
     const database = new DatabaseSync(join(project.root, '.agentry/agentry.db'));
     database.exec('drop trigger events_no_update');
     database
-      .prepare("update events set payload = replace(payload, 'amount', 'AMOUNT') where run_id = ? and seq = ?")
+      .prepare(
+        "update events set payload = replace(payload, 'amount', 'AMOUNT') where run_id = ? and seq = ?",
+      )
       .run(runId, completed.seq);
     database.close();
     const altered = await runCli(['audit', 'verify', runId], { cwd: project.root });

@@ -28,7 +28,8 @@ export function createProject(files: Record<string, string>): TempProject {
   const root = join(base, 'repo');
   const workspaces = join(base, 'workspaces');
   mkdirSync(root);
-  const git = (...args: string[]) => execFileSync('git', args, { cwd: root, env: { ...process.env, ...GIT_ENV }, stdio: 'pipe' });
+  const git = (...args: string[]) =>
+    execFileSync('git', args, { cwd: root, env: { ...process.env, ...GIT_ENV }, stdio: 'pipe' });
   const project: TempProject = {
     root,
     workspaces,
@@ -75,7 +76,10 @@ export interface CliResult {
 }
 
 /** Run the built CLI as a user would, in its own process. */
-export function runCli(args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv }): Promise<CliResult> {
+export function runCli(
+  args: string[],
+  options: { cwd: string; env?: NodeJS.ProcessEnv },
+): Promise<CliResult> {
   return new Promise((resolvePromise, reject) => {
     const child = spawnCli(args, options);
     let stdout = '';

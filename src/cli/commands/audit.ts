@@ -3,10 +3,16 @@ import { openContext } from '../context.js';
 import type { Io } from '../io.js';
 
 /** `audit verify RUN…`: exit 0 when every chain is intact, 1 naming the first bad event otherwise. */
-export async function auditVerifyCommand(runIds: string[], options: { project?: string; all?: boolean }, io: Io) {
+export async function auditVerifyCommand(
+  runIds: string[],
+  options: { project?: string; all?: boolean },
+  io: Io,
+) {
   const context = await openContext({ project: options.project, warn: io.err });
   try {
-    const ids = options.all ? (await context.store.listRuns({ limit: 100_000 })).map((run) => run.id) : runIds;
+    const ids = options.all
+      ? (await context.store.listRuns({ limit: 100_000 })).map((run) => run.id)
+      : runIds;
     let failures = 0;
     for (const runId of ids) {
       const verdict = await verifyRunAudit(context.store, runId);

@@ -38,7 +38,9 @@ export async function demoCommand(options: DemoOptions, io: Io): Promise<number>
     await pointDefaultModel(dir, options.modelUrl, options.model ?? 'llama3.1');
     io.err(`model: ${options.model ?? 'llama3.1'} at ${options.modelUrl}`);
   } else {
-    const script = JSON.parse(await readFile(join(EXAMPLES, 'demo-script.json'), 'utf8')) as { steps: unknown };
+    const script = JSON.parse(await readFile(join(EXAMPLES, 'demo-script.json'), 'utf8')) as {
+      steps: unknown;
+    };
     server = await startScriptedModel({ script: parseScript(script.steps) });
     await pointDefaultModel(dir, server.url, 'scripted-demo');
     io.err('model: SCRIPTED — a local OpenAI-compatible test server plays back examples/demo-script.json.');
@@ -63,10 +65,16 @@ async function runDemo(dir: string, io: Io): Promise<number> {
       const line = renderEvent(event);
       if (line) io.err(context.redactor.redactText(line));
     });
-    const run = await context.engine.triggerRun(DEMO_AGENT, DEMO_MESSAGE, { trigger: { kind: 'cli', source: 'demo' } });
+    const run = await context.engine.triggerRun(DEMO_AGENT, DEMO_MESSAGE, {
+      trigger: { kind: 'cli', source: 'demo' },
+    });
     if (run.output) io.out(`\n${run.output.text}\n`);
     const verdict = await verifyRunAudit(context.store, run.id);
-    io.err(verdict.ok ? `audit: ${verdict.count} events, hash chain intact` : `audit: FAILED at event ${verdict.seq}`);
+    io.err(
+      verdict.ok
+        ? `audit: ${verdict.count} events, hash chain intact`
+        : `audit: FAILED at event ${verdict.seq}`,
+    );
     io.err('explore it:');
     io.err(`  agentry runs show ${run.id} --project ${dir}`);
     io.err(`  agentry runs logs ${run.id} --project ${dir} --verbose`);

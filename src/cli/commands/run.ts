@@ -1,8 +1,8 @@
 import type { RunRecord } from '../../store/types.js';
 import { blockingIssues, openContext } from '../context.js';
 import { CliUsageError } from '../errors.js';
-import { renderEvent } from '../progress.js';
 import type { Io } from '../io.js';
+import { renderEvent } from '../progress.js';
 import { runDetails } from './runs.js';
 
 export interface RunOptions {
@@ -31,7 +31,11 @@ export async function runCommand(agent: string, options: RunOptions, io: Io): Pr
       return 1;
     }
     return await withProgress(context, options, io, (signal) =>
-      context.engine.triggerRun(agent, options.message!, { trigger: { kind: 'cli', source: io.user }, baseRef: options.baseRef, signal }),
+      context.engine.triggerRun(agent, options.message!, {
+        trigger: { kind: 'cli', source: io.user },
+        baseRef: options.baseRef,
+        signal,
+      }),
     );
   } finally {
     await context.close();
@@ -43,7 +47,9 @@ export async function replyCommand(runId: string, options: RunOptions, io: Io): 
   if (!options.message) throw new CliUsageError(`say what to add: agentry runs reply ${runId} -m "…"`);
   const context = await openContext({ project: options.project, warn: io.err });
   try {
-    return await withProgress(context, options, io, (signal) => context.engine.reply(runId, options.message!, { signal }));
+    return await withProgress(context, options, io, (signal) =>
+      context.engine.reply(runId, options.message!, { signal }),
+    );
   } finally {
     await context.close();
   }

@@ -1,6 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RunStore } from '../../store/run-store.js';
-import { RUN_STATUSES, type RunFilter, type RunRecord, type RunStatus, TERMINAL_STATUSES } from '../../store/types.js';
+import {
+  RUN_STATUSES,
+  type RunFilter,
+  type RunRecord,
+  type RunStatus,
+  TERMINAL_STATUSES,
+} from '../../store/types.js';
 import { openContext } from '../context.js';
 import { CliUsageError } from '../errors.js';
 import { brief, formatDuration, formatUsage, runDurationMs, table } from '../format.js';
@@ -95,7 +101,8 @@ export async function showRunCommand(runId: string, options: CommonOptions, io: 
     ];
     if (run.parentRunId) lines.push(`parent    ${run.parentRunId}`);
     if (run.error) lines.push(`error     ${run.error}`);
-    for (const artifact of details.artifacts) lines.push(`artifact  ${artifact.name} (${artifact.size} bytes)`);
+    for (const artifact of details.artifacts)
+      lines.push(`artifact  ${artifact.name} (${artifact.size} bytes)`);
     if (run.output) lines.push('', run.output.text);
     io.out(lines.join('\n'));
     return 0;
@@ -122,7 +129,12 @@ export async function logsCommand(
       for (const event of await context.store.listEvents(runId, { afterSeq })) {
         afterSeq = event.seq;
         if (options.json) io.out(JSON.stringify(event));
-        else io.out(options.verbose ? `${event.seq} ${event.time} ${event.type} ${brief(event.payload, 400)}` : `${renderEvent(event) ?? `  ${event.type}`}`);
+        else
+          io.out(
+            options.verbose
+              ? `${event.seq} ${event.time} ${event.type} ${brief(event.payload, 400)}`
+              : `${renderEvent(event) ?? `  ${event.type}`}`,
+          );
       }
       const run = await requireRun(context.store, runId);
       if (!options.follow || TERMINAL_STATUSES.includes(run.status)) break;
@@ -136,7 +148,11 @@ export async function logsCommand(
 }
 
 /** `runs cancel RUN`: ask the run's owner to stop it and wait until it has. */
-export async function cancelCommand(runId: string, options: CommonOptions & { wait?: string }, io: Io): Promise<number> {
+export async function cancelCommand(
+  runId: string,
+  options: CommonOptions & { wait?: string },
+  io: Io,
+): Promise<number> {
   const context = await openContext({ project: options.project, warn: io.err });
   try {
     const before = await requireRun(context.store, runId);
@@ -154,7 +170,9 @@ export async function cancelCommand(runId: string, options: CommonOptions & { wa
       }
       await sleep(200);
     }
-    io.err(`run ${runId} was asked to stop but is still RUNNING: is its process alive? 'agentry runs show ${runId}'`);
+    io.err(
+      `run ${runId} was asked to stop but is still RUNNING: is its process alive? 'agentry runs show ${runId}'`,
+    );
     return 1;
   } finally {
     await context.close();

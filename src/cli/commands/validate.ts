@@ -4,7 +4,10 @@ import { projectRoot } from '../context.js';
 import type { Io } from '../io.js';
 
 /** `agentry validate`: every problem as `file:line:col: message`; exit 1 when there is any. */
-export async function validateCommand(options: { project?: string; json?: boolean }, io: Io): Promise<number> {
+export async function validateCommand(
+  options: { project?: string; json?: boolean },
+  io: Io,
+): Promise<number> {
   const root = projectRoot(options.project);
   const { project, issues } = await loadProject(root, { knownTools: builtinToolRegistry().names() });
   if (options.json) {
@@ -17,6 +20,8 @@ export async function validateCommand(options: { project?: string; json?: boolea
     return 1;
   }
   const names = [...project.agents.keys()].sort();
-  io.err(`✓ config and ${names.length} agent${names.length === 1 ? '' : 's'} valid${names.length ? `: ${names.join(', ')}` : ''}`);
+  io.err(
+    `✓ config and ${names.length} agent${names.length === 1 ? '' : 's'} valid${names.length ? `: ${names.join(', ')}` : ''}`,
+  );
   return 0;
 }
