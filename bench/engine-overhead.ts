@@ -6,9 +6,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
 import { generateText, stepCountIs, tool } from 'ai';
-import { Engine, LocalSandboxDriver, loadProject, openStore, readFileTool } from '../dist/index.js';
+import {
+  agentSpecSchema,
+  configSchema,
+  Engine,
+  LocalSandboxDriver,
+  loadProject,
+  openStore,
+  RunResources,
+  readFileTool,
+} from '../dist/index.js';
 import { startScriptedModel } from '../dist/testing/index.js';
-import { makeBenchContext } from './bench-context.ts';
 
 const STEPS = Number(process.env.STEPS ?? 20);
 const RUNS = Number(process.env.RUNS ?? 10);
@@ -58,7 +66,18 @@ const engine = new Engine({
 const model = createOpenAICompatible({ name: 'bench', baseURL: server.url, includeUsage: true }).chatModel(
   'bench',
 );
-const context = makeBenchContext(root);
+// The bare loop calls the same tool directly, with the context the engine would give it.
+const context = {
+  runId: 'bench',
+  agent: 'bench',
+  spec: agentSpecSchema.parse({ name: 'bench', role: 'bench', goal: 'bench' }),
+  config: configSchema.parse({}),
+  projectRoot: root,
+  env: {},
+  resources: new RunResources(),
+  session: { root },
+  signal: new AbortController().signal,
+};
 const bareTools = {
   read_file: tool({
     description: readFileTool.description,

@@ -4,6 +4,7 @@ import { costUsd, type ResolvedModel, resolveModel, toModelError } from '../mode
 import type { Sandbox, SandboxDriver } from '../sandbox/driver.js';
 import { Redactor } from '../secrets/redactor.js';
 import type { LoadedAgent, Project } from '../spec/index.js';
+import { DuplicateRunError } from '../store/errors.js';
 import type { RunStore } from '../store/run-store.js';
 import {
   type FailureReason,
@@ -44,8 +45,12 @@ export interface TriggerOptions {
   /** Commit-ish the workspace is made from; `HEAD` when absent. */
   baseRef?: string;
   parentRunId?: string;
-  /** Aborting it cancels the run (Ctrl-C, a cancel request). */
+  /** Aborting it cancels the run (Ctrl-C, a cancel request); a string `reason` is recorded. */
   signal?: AbortSignal;
+  /** The first turn's message, stored (redacted) with the run so `executeRun` can start it later. */
+  message?: string;
+  /** How long `trigger.idempotencyKey` holds; 24 hours when absent. */
+  idempotencyWindowMs?: number;
 }
 
 /** Why the engine stopped a turn before the model finished. */
@@ -97,25 +102,46 @@ export class Engine {
 
   /** Create a run and execute its first turn to the end. */
   async triggerRun(agentName: string, message: string, options: TriggerOptions = {}): Promise<RunRecord> {
-    const run = await this.createRun(agentName, options);
+    const run = await this.createRun(agentName, { ...options, message });
     return this.executeTurn(run.id, message, options.signal, 'first');
   }
 
   /**
    * Create a PENDING run. Fails before any side effect when the agent is unknown or its model
-   * cannot be built (a missing key), so a bad trigger leaves nothing behind.
+   * cannot be built (a missing key), so a bad trigger leaves nothing behind. With an idempotency
+   * key already held by a run of the agent, returns that run.
    */
   async createRun(agentName: string, options: TriggerOptions = {}): Promise<RunRecord> {
+    return (await this.createRunOnce(agentName, options)).run;
+  }
+
+  /**
+   * Like `createRun`, saying whether the run is new (`created`) or the one that already holds
+   * `trigger.idempotencyKey` for this agent within the window (no second run, no second event).
+   */
+  async createRunOnce(
+    agentName: string,
+    options: TriggerOptions = {},
+  ): Promise<{ run: RunRecord; created: boolean }> {
     const agent = this.agent(agentName);
     resolveModel(agent.spec.model, this.project.config, this.env);
     const trigger = options.trigger ?? { kind: 'cli' };
-    const run = await this.store.createRun({
-      agent: agent.name,
-      agentHash: agent.hash,
-      baseRef: options.baseRef ?? 'HEAD',
-      trigger,
-      parentRunId: options.parentRunId ?? null,
-    });
+    let run: RunRecord;
+    try {
+      run = await this.store.createRun({
+        agent: agent.name,
+        agentHash: agent.hash,
+        baseRef: options.baseRef ?? 'HEAD',
+        trigger,
+        parentRunId: options.parentRunId ?? null,
+        message: options.message === undefined ? null : this.redactor.redactText(options.message),
+        owner: this.owner,
+        idempotencyWindowMs: options.idempotencyWindowMs,
+      });
+    } catch (error) {
+      if (error instanceof DuplicateRunError) return { run: error.existing, created: false };
+      throw error;
+    }
     await this.recorder(run.id).event('run.created', {
       agent: agent.name,
       agentHash: agent.hash,
@@ -124,7 +150,20 @@ export class Engine {
       baseRef: run.baseRef,
       parentRunId: run.parentRunId,
     });
-    return run;
+    return { run, created: true };
+  }
+
+  /**
+   * Execute the first turn of a PENDING run made by `createRun`, with the message stored on it:
+   * what a queue's worker calls. Throws `RunStateError` when the run has started or ended.
+   */
+  async executeRun(runId: string, options: { signal?: AbortSignal } = {}): Promise<RunRecord> {
+    const run = await this.store.getRun(runId);
+    if (!run) throw new RunStateError(`no run ${runId}: list runs with 'agentry runs list'`);
+    if (run.message === null) {
+      throw new RunStateError(`run ${runId} has no stored message to start with: trigger a new run`);
+    }
+    return this.executeTurn(runId, run.message, options.signal, 'first');
   }
 
   /** Continue a finished run with a follow-up message: a new turn in the same conversation. */
@@ -134,18 +173,27 @@ export class Engine {
 
   /**
    * Ask for a run to stop. A PENDING run is cancelled at once; a RUNNING one is aborted by its
-   * owner (this process or another) at its next heartbeat.
+   * owner (this process or another) at its next heartbeat. `by` and `reason` say who and why
+   * (a PENDING run keeps `reason` as its error).
    */
-  async requestCancel(runId: string): Promise<RunRecord | undefined> {
+  async requestCancel(
+    runId: string,
+    options: { by?: string; reason?: string } = {},
+  ): Promise<RunRecord | undefined> {
     const now = new Date().toISOString();
     const pending = await this.store.updateRun(runId, ['PENDING'], {
       status: 'CANCELLED',
       endedAt: now,
       cancelRequestedAt: now,
+      ...(options.reason ? { error: options.reason } : {}),
     });
     if (pending) {
-      await this.recorder(runId).event('run.cancelled', { by: 'request', turn: pending.turns });
-      return pending;
+      await this.recorder(runId).event('run.cancelled', {
+        by: options.by ?? 'request',
+        turn: pending.turns,
+        ...(options.reason ? { reason: options.reason } : {}),
+      });
+      return (await this.store.getRun(runId)) ?? pending;
     }
     return this.store.updateRun(runId, ['RUNNING'], { cancelRequestedAt: now });
   }
@@ -282,7 +330,8 @@ class Turn {
     const abort = (cause: AbortCause) => {
       if (!this.controller.signal.aborted) this.controller.abort(cause);
     };
-    const onSignal = () => abort({ kind: 'cancelled', by: 'signal' });
+    const onSignal = () =>
+      abort({ kind: 'cancelled', by: typeof signal?.reason === 'string' ? signal.reason : 'signal' });
     if (signal?.aborted) onSignal();
     signal?.addEventListener('abort', onSignal, { once: true });
     const timeout = setTimeout(() => abort({ kind: 'timeout', afterMs: timeoutMs }), timeoutMs);

@@ -1,6 +1,7 @@
 import type { Redactor } from '../secrets/redactor.js';
 import type { RunStore } from '../store/run-store.js';
 import type { RunEvent, RunEventType, RunMessage } from '../store/types.js';
+import type { RunEventPayloads } from './events.js';
 
 /** Called with every event as it is appended: the CLI's live view, SSE, the UI. */
 export type RunEventListener = (event: RunEvent) => void;
@@ -17,8 +18,9 @@ export class RunRecorder {
     private readonly listeners: Iterable<RunEventListener>,
   ) {}
 
-  async event(type: RunEventType, payload: Record<string, unknown>): Promise<RunEvent> {
-    const event = await this.store.appendEvent(this.runId, type, this.redactor.redact(payload));
+  async event<Type extends RunEventType>(type: Type, payload: RunEventPayloads[Type]): Promise<RunEvent> {
+    const redacted = this.redactor.redact(payload) as unknown as Record<string, unknown>;
+    const event = await this.store.appendEvent(this.runId, type, redacted);
     for (const listener of this.listeners) {
       try {
         listener(event);
