@@ -201,15 +201,8 @@ describe('agentry run', () => {
   });
 
   it('is cancelled by `agentry runs cancel` from another process (exit 130)', async () => {
-    const { project } = await setup([{ text: 'slow', delayMs: 15_000 }]);
-    const child = spawnCli(['run', 'reader', '-m', 'wait'], { cwd: project.root });
-    let stderr = '';
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
-    });
-    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
-    const runId = await waitFor(async () => /run (\S+) · agent/.exec(stderr)?.[1]);
-    await waitFor(async () => stderr.includes('workspace git-worktree') || undefined);
+    const { project, server } = await setup([{ text: 'slow', delayMs: 15_000 }]);
+    const { runId, exited } = await startWaitingRun(project, server);
     const cancel = await runCli(['runs', 'cancel', runId], { cwd: project.root });
     expect(cancel.stderr).toContain('CANCELLED');
     expect(cancel.code).toBe(0);
@@ -221,14 +214,8 @@ describe('agentry run', () => {
   });
 
   it('is cancelled cleanly by Ctrl-C (SIGINT)', async () => {
-    const { project } = await setup([{ text: 'slow', delayMs: 15_000 }]);
-    const child = spawnCli(['run', 'reader', '-m', 'wait'], { cwd: project.root });
-    let stderr = '';
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
-    });
-    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
-    await waitFor(async () => stderr.includes('workspace git-worktree') || undefined);
+    const { project, server } = await setup([{ text: 'slow', delayMs: 15_000 }]);
+    const { child, exited } = await startWaitingRun(project, server);
     child.kill('SIGINT');
     expect(await exited).toBe(130);
     const list = await runCli(['runs', 'list', '--json'], { cwd: project.root });
@@ -237,15 +224,8 @@ describe('agentry run', () => {
   });
 
   it('marks a run whose process was killed as FAILED worker-lost and removes its workspace', async () => {
-    const { project } = await setup([{ text: 'slow', delayMs: 30_000 }]);
-    const child = spawnCli(['run', 'reader', '-m', 'wait'], { cwd: project.root });
-    let stderr = '';
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
-    });
-    const exited = new Promise((resolve) => child.on('close', resolve));
-    const runId = await waitFor(async () => /run (\S+) · agent/.exec(stderr)?.[1]);
-    await waitFor(async () => stderr.includes('workspace git-worktree') || undefined);
+    const { project, server } = await setup([{ text: 'slow', delayMs: 30_000 }]);
+    const { child, runId, exited } = await startWaitingRun(project, server);
     expect(workspacesLeft(project)).toHaveLength(1);
     child.kill('SIGKILL');
     await exited;
@@ -364,6 +344,19 @@ describe('agentry audit verify', () => {
     expect(altered.stdout).toContain(`event ${completed.seq}`);
   });
 });
+
+/** Starts `agentry run` in the background and returns once the run is waiting on the model. */
+async function startWaitingRun(project: TempProject, server: ScriptedModelServer) {
+  const child = spawnCli(['run', 'reader', '-m', 'wait'], { cwd: project.root });
+  let stderr = '';
+  child.stderr.on('data', (chunk) => {
+    stderr += chunk;
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+  const runId = await waitFor(async () => /run (\S+) · agent/.exec(stderr)?.[1]);
+  await waitFor(async () => server.requests.length > 0 || undefined);
+  return { child, runId, exited };
+}
 
 /** A port nothing listens on: bound once by us, then released. */
 async function freePort(): Promise<number> {
