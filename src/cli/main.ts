@@ -4,9 +4,12 @@ import { describeError, isAgentryError } from '../errors.js';
 import { auditExportCommand, auditVerifyCommand } from './commands/audit.js';
 import { demoCommand } from './commands/demo.js';
 import { initCommand } from './commands/init.js';
+import { registerKeysCommand } from './commands/keys.js';
 import { replyCommand, runCommand } from './commands/run.js';
 import { cancelCommand, listRunsCommand, logsCommand, showRunCommand } from './commands/runs.js';
 import { schemaCommand } from './commands/schema.js';
+import { registerServeCommand } from './commands/serve.js';
+import { registerTriggersCommand } from './commands/triggers.js';
 import { validateCommand } from './commands/validate.js';
 import { type Io, processIo } from './io.js';
 
@@ -126,6 +129,10 @@ export function buildProgram(io: Io, setExitCode: (code: number) => void): Comma
     .option('--model-url <url>', 'an OpenAI-compatible endpoint, e.g. http://127.0.0.1:11434/v1')
     .option('--model <name>', 'the model at --model-url', 'llama3.1')
     .action(act((options) => demoCommand(options, io)));
+
+  registerServeCommand(program, io, act);
+  registerKeysCommand(program, io, act);
+  registerTriggersCommand(program, io, act);
 
   return program;
 }

@@ -1,8 +1,10 @@
 import { generateText, type ModelMessage, type ToolSet, tool } from 'ai';
 import { describeError, isAgentryError } from '../errors.js';
 import { costUsd, type ResolvedModel, resolveModel, toModelError } from '../models/index.js';
+import { WORKSPACE_DIFF } from '../sandbox/artifacts.js';
 import type { Sandbox, SandboxDriver } from '../sandbox/driver.js';
 import { Redactor } from '../secrets/redactor.js';
+import { durationMs } from '../spec/duration.js';
 import type { LoadedAgent, Project } from '../spec/index.js';
 import { DuplicateRunError } from '../store/errors.js';
 import type { RunStore } from '../store/run-store.js';
@@ -19,7 +21,6 @@ import { ToolExecutor } from '../tools/executor.js';
 import type { ToolRegistry } from '../tools/registry.js';
 import { builtinToolRegistry } from '../tools/registry.js';
 import { RunResources } from '../tools/run-resources.js';
-import { durationMs } from './duration.js';
 import { AgentNotFoundError, RunStateError } from './errors.js';
 import { currentOwner } from './owner.js';
 import { type RunEventListener, RunRecorder } from './recorder.js';
@@ -82,6 +83,8 @@ export class Engine {
   private readonly owner: string;
   private readonly heartbeatMs: number;
   private readonly listeners = new Set<RunEventListener>();
+  /** Models that built once build again: config and env are fixed for this engine's life. */
+  private readonly buildableModels = new Set<string>();
 
   constructor(options: EngineOptions) {
     this.project = options.project;
@@ -124,7 +127,10 @@ export class Engine {
     options: TriggerOptions = {},
   ): Promise<{ run: RunRecord; created: boolean }> {
     const agent = this.agent(agentName);
-    resolveModel(agent.spec.model, this.project.config, this.env);
+    if (!this.buildableModels.has(agent.spec.model)) {
+      resolveModel(agent.spec.model, this.project.config, this.env);
+      this.buildableModels.add(agent.spec.model);
+    }
     const trigger = options.trigger ?? { kind: 'cli' };
     let run: RunRecord;
     try {
@@ -307,7 +313,7 @@ class Turn {
       stopWatching();
       await this.resources.closeAll();
     }
-    if (sandbox) await this.destroy(sandbox);
+    if (sandbox) await this.destroy(sandbox, await this.keepArtifacts(sandbox));
     return this.finish(outcome);
   }
 
@@ -357,7 +363,16 @@ class Turn {
     const { sandboxDriver, store, project } = this.engine.internals;
     const started = performance.now();
     const baseRef = this.run.repoCommit ?? this.run.baseRef ?? 'HEAD';
-    const sandbox = await sandboxDriver.provision({ runId: this.run.id, repoRoot: project.root, baseRef });
+    // A follow-up turn starts where the last one ended: its workspace diff is re-applied.
+    const restoreDiff =
+      this.turnNumber > 1 ? await store.getArtifactContent(this.run.id, WORKSPACE_DIFF) : undefined;
+    const sandbox = await sandboxDriver.provision({
+      runId: this.run.id,
+      repoRoot: project.root,
+      baseRef,
+      network: this.agent.spec.sandbox?.network,
+      restoreDiff,
+    });
     if (!this.run.repoCommit) {
       await store.updateRun(this.run.id, ['RUNNING'], { repoCommit: sandbox.baseCommit });
     }
@@ -367,19 +382,52 @@ class Turn {
       baseCommit: sandbox.baseCommit,
       branch: sandbox.branch,
       durationMs: elapsedMs(started),
+      isolation: sandbox.isolation,
+      ...(restoreDiff?.length ? { restoredDiff: true } : {}),
     });
     return sandbox;
   }
 
-  private async destroy(sandbox: Sandbox): Promise<void> {
+  /**
+   * Store the files the agent kept and the workspace diff before the sandbox goes. Returns why
+   * that failed, if it did: the run's outcome stands either way.
+   */
+  private async keepArtifacts(sandbox: Sandbox): Promise<string | undefined> {
+    const { store } = this.engine.internals;
+    try {
+      for (const artifact of await sandbox.collectArtifacts()) {
+        const stored = await store.putArtifact(
+          this.run.id,
+          artifact.name,
+          artifact.mediaType,
+          artifact.content,
+        );
+        await this.recorder.event('artifact.created', {
+          ...artifact.details,
+          name: stored.name,
+          mediaType: stored.mediaType,
+          size: stored.size,
+          sha256: stored.sha256,
+          turn: this.turnNumber,
+        });
+      }
+      return undefined;
+    } catch (error) {
+      return describeError(error);
+    }
+  }
+
+  private async destroy(sandbox: Sandbox, artifactsError?: string): Promise<void> {
     const started = performance.now();
+    const extra = artifactsError ? { artifactsError } : {};
     try {
       await sandbox.destroy();
-      await this.recorder.event('sandbox.destroyed', { durationMs: elapsedMs(started) });
+      await this.recorder.event('sandbox.destroyed', { durationMs: elapsedMs(started), ...extra });
     } catch (error) {
       await this.recorder.event('sandbox.destroyed', {
         durationMs: elapsedMs(started),
         error: describeError(error),
+        ...extra,
       });
     }
   }

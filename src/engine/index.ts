@@ -1,4 +1,3 @@
-export { durationMs } from './duration.js';
 export { Engine, type EngineOptions, type TriggerOptions } from './engine.js';
 export { AgentNotFoundError, RunStateError } from './errors.js';
 export { type RunEventPayloads, type TypedRunEvent, typedEvent } from './events.js';

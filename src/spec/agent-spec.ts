@@ -1,3 +1,4 @@
+import { Cron } from 'croner';
 import { z } from 'zod';
 import { expectedValues } from './expected.js';
 
@@ -18,13 +19,43 @@ function kindsIn(trigger: unknown): string[] {
   return triggerKinds.filter((kind) => (trigger as Record<string, unknown>)[kind] !== undefined);
 }
 
+/** Whether croner can schedule `pattern` as five fields (or a nickname such as `@daily`), as `agentry serve` does. */
+function isCronPattern(pattern: string): boolean {
+  try {
+    new Cron(pattern, { mode: '5-part', paused: true });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** One way a system may start this agent. Exactly one of cron, github, linear, webhook. */
 export const triggerSchema = z
   .strictObject({
     /** A five-field cron expression, e.g. `0 6 * * 1`. */
-    cron: z.string().optional().describe('A five-field cron expression, e.g. "0 6 * * 1".'),
+    cron: z
+      .string()
+      .refine(
+        isCronPattern,
+        'must be a five-field cron expression such as "0 6 * * 1" (minute hour day month weekday)',
+      )
+      .optional()
+      .describe('A five-field cron expression, e.g. "0 6 * * 1".'),
     /** IANA time zone for `cron`, e.g. `Europe/Zurich`; UTC when absent. */
-    timezone: z.string().optional().describe('IANA time zone for cron, e.g. Europe/Zurich; UTC when absent.'),
+    timezone: z
+      .string()
+      .refine(isTimeZone, 'must be an IANA time zone such as Europe/Zurich or UTC')
+      .optional()
+      .describe('IANA time zone for cron, e.g. Europe/Zurich; UTC when absent.'),
     /** GitHub webhook events (`pull_request.closed`, `push`) and branch filters. */
     github: z
       .strictObject({
@@ -100,6 +131,14 @@ export const limitsSchema = z.strictObject({
     .describe('Input plus output tokens per run; over it the run fails with budget.'),
 });
 
+/** Gitignore-style globs of paths the file and git tools may not change; `!` cannot unprotect. */
+export const protectedPathsSchema = z.array(
+  z
+    .string()
+    .min(1)
+    .refine((glob) => !glob.startsWith('!'), 'negations (!) cannot unprotect a path'),
+);
+
 /** Which tools the agent may call. No `tools` block means no tools at all. */
 export const toolsPolicySchema = z.strictObject({
   /** `allowlist`: only the listed tools. `denylist`: every tool except the listed ones. */
@@ -108,6 +147,80 @@ export const toolsPolicySchema = z.strictObject({
     .default('allowlist')
     .describe('allowlist: only the listed tools; denylist: every tool except the listed ones.'),
   list: z.array(z.string()).default([]).describe('Tool names to allow or deny.'),
+  /**
+   * More paths (gitignore-style globs) this agent's write_file, edit_file and git_commit may not
+   * change, on top of config.yml's `tools.protected_paths` and the built-in `.agentry/**`, `.git/**`.
+   */
+  protected_paths: protectedPathsSchema
+    .optional()
+    .describe(
+      "More globs this agent's file and git tools may not change, on top of config.yml's tools.protected_paths.",
+    ),
+});
+
+/**
+ * How many runs of this agent may run at once, and what a trigger does while its concurrency
+ * group is busy. Enforced by the dispatcher of `agentry serve`.
+ */
+export const concurrencySchema = z.strictObject({
+  /** At most this many runs of this agent at once; more wait in the queue. No limit but the server's when absent. */
+  limit: z
+    .number()
+    .int()
+    .positive()
+    .optional()
+    .describe(
+      "At most this many runs of this agent at once; more wait. Only the server's limit when absent.",
+    ),
+  /**
+   * Runs with the same rendered group run one at a time, e.g. `"{{ metadata.dag_id }}"` for one run
+   * per DAG. A template over `agent`, `metadata.*` and `trigger.kind`/`trigger.source`; groups are
+   * shared across agents, so add `{{ agent }}` to keep them apart.
+   */
+  group: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      'Runs with the same rendered group run one at a time, e.g. "{{ metadata.dag_id }}". A template over agent, metadata.* and trigger.kind/source; shared across agents.',
+    ),
+  /** What a trigger does while its group has a run: wait (`queue`), stop the others (`cancel-previous`), or not run (`skip`). */
+  on_conflict: z
+    .enum(['queue', 'cancel-previous', 'skip'])
+    .default('queue')
+    .describe(
+      'While the group has a run: queue waits for it, cancel-previous cancels it, skip records the new run as CANCELLED without running it.',
+    ),
+});
+
+/** Which configured warehouse SQL tools use, and where this agent may write. See docs/warehouses.md. */
+export const agentWarehouseSchema = z.strictObject({
+  /** The warehouse a SQL tool call uses when it names none; a name under `warehouses:` in config.yml. */
+  default: z
+    .string()
+    .optional()
+    .describe('The warehouse SQL tools use when a call names none; a name under warehouses: in config.yml.'),
+  /**
+   * Warehouses this agent may write to (INSERT, UPDATE, DELETE, CREATE, ALTER, DROP). The warehouse
+   * must also say `read_only: false` in config.yml. Everything else is read-only.
+   */
+  allow_writes: z
+    .array(z.string())
+    .default([])
+    .describe(
+      'Warehouses this agent may write to; each must also have read_only: false in config.yml. All others are read-only.',
+    ),
+});
+
+/** Per-agent sandbox settings, overriding config.yml's. */
+export const agentSandboxSchema = z.strictObject({
+  /** `host` lets this agent's commands reach the network (a package index, a warehouse); `none` cuts it. */
+  network: z
+    .enum(['none', 'host'])
+    .optional()
+    .describe(
+      "host lets this agent's commands reach the network; none cuts it. config.yml's sandbox.network when absent.",
+    ),
 });
 
 /** An agent, as written in `.agentry/agents/NAME.yml`. */
@@ -156,6 +269,9 @@ export const agentSpecSchema = z.strictObject({
   limits: limitsSchema
     .default({ max_steps: 25, timeout: '10m' })
     .describe('Bounds on one run; hitting one ends the run as FAILED.'),
+  concurrency: concurrencySchema
+    .optional()
+    .describe('How many runs may run at once, and what a trigger does while its concurrency group is busy.'),
   /** A structured result: the final answer must be JSON matching this JSON Schema. */
   output: z
     .strictObject({
@@ -163,9 +279,19 @@ export const agentSpecSchema = z.strictObject({
     })
     .optional()
     .describe('A structured result: the final answer must be JSON matching output.schema.'),
+  warehouse: agentWarehouseSchema
+    .optional()
+    .describe('Which warehouse SQL tools use by default, and which ones this agent may write to.'),
+  /** This agent's sandbox, where it differs from `sandbox` of config.yml. See docs/sandbox.md. */
+  sandbox: agentSandboxSchema
+    .optional()
+    .describe("This agent's sandbox, where it differs from sandbox of config.yml."),
 });
 
 export type AgentSpec = z.infer<typeof agentSpecSchema>;
 export type AgentTrigger = z.infer<typeof triggerSchema>;
 export type AgentLimits = z.infer<typeof limitsSchema>;
+export type AgentConcurrency = z.infer<typeof concurrencySchema>;
 export type ToolsPolicy = z.infer<typeof toolsPolicySchema>;
+export type AgentWarehouse = z.infer<typeof agentWarehouseSchema>;
+export type AgentSandbox = z.infer<typeof agentSandboxSchema>;

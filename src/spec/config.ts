@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { durationSchema, protectedPathsSchema } from './agent-spec.js';
 
 const envName = z
   .string()
@@ -39,44 +40,224 @@ export const modelConfigSchema = z.strictObject({
   temperature: z.number().min(0).max(2).optional().describe('Sampling temperature, 0 to 2.'),
 });
 
-/** Where runs are kept and how workspaces are made. */
+/** Bounds on every command a sandbox runs (`run_terminal_command`). */
+export const sandboxLimitsSchema = z.strictObject({
+  /** Default and longest wall-clock time of one command; the tool may ask for less. */
+  command_timeout: durationSchema
+    .default('5m')
+    .describe('Default and longest wall-clock time of one command; the tool may ask for less.'),
+  /** Memory of one command and everything it starts, in MiB. */
+  memory_mb: z
+    .number()
+    .int()
+    .positive()
+    .default(2048)
+    .describe('Memory of one command and all it starts, in MiB.'),
+  /** Processes one command may have at once (a fork bomb stops here). */
+  processes: z.number().int().positive().default(256).describe('Processes one command may have at once.'),
+  /** CPU seconds of each process. */
+  cpu_seconds: z.number().int().positive().default(600).describe('CPU seconds of each process.'),
+  /** Largest file a command may write, in MiB. */
+  file_size_mb: z
+    .number()
+    .int()
+    .positive()
+    .default(1024)
+    .describe('Largest file a command may write, in MiB.'),
+  /** Output of one command the model gets, in KiB: head and tail, with a note on what was cut. */
+  max_output_kb: z
+    .number()
+    .int()
+    .positive()
+    .default(32)
+    .describe('Output of one command the model gets, in KiB: head and tail, with a note on what was cut.'),
+});
+
+const SANDBOX_LIMITS_DEFAULT = {
+  command_timeout: '5m',
+  memory_mb: 2048,
+  processes: 256,
+  cpu_seconds: 600,
+  file_size_mb: 1024,
+  max_output_kb: 32,
+} as const;
+
+/** Where runs are kept and how workspaces are made. See docs/sandbox.md. */
 export const sandboxConfigSchema = z.strictObject({
-  /** `local`: a git worktree per run, no isolation of commands. `bwrap`: Linux namespaces. */
+  /**
+   * `auto`: `bwrap` where it works, else `local` with a warning. `bwrap`: Linux namespaces
+   * (bubblewrap); a run fails if it cannot start. `local`: a git worktree per run; commands
+   * run unisolated.
+   */
   driver: z
-    .enum(['local', 'bwrap'])
-    .default('local')
-    .describe('local: a git worktree per run, no isolation of commands; bwrap: Linux namespaces.'),
+    .enum(['auto', 'bwrap', 'local'])
+    .default('auto')
+    .describe(
+      'auto: bwrap where it works, else local with a warning; bwrap: Linux namespaces (bubblewrap); local: a git worktree per run, commands unisolated.',
+    ),
   /** Where run workspaces are created; the system temp directory when absent. */
   workspace_root: z
     .string()
     .optional()
     .describe('Where run workspaces are created; the system temp directory when absent.'),
-  /** Network inside the sandbox for commands. */
-  network: z.enum(['none', 'host']).default('none').describe('Network inside the sandbox for commands.'),
-  /** Paths (gitignore patterns) never copied into a workspace, e.g. `.env`, `profiles.yml`. */
+  /** Network inside the sandbox for commands; an agent's `sandbox.network` overrides it. */
+  network: z
+    .enum(['none', 'host'])
+    .default('none')
+    .describe("Network inside the sandbox for commands; an agent's sandbox.network overrides it."),
+  /** Paths (gitignore patterns) never copied into a workspace, e.g. `.env`, `profiles.yml`; added to `.agentryignore`. */
   ignore: z
     .array(z.string())
     .default([])
-    .describe('Paths (gitignore patterns) never copied into a workspace, e.g. .env, profiles.yml.'),
-});
-
-/** A warehouse tools may query, by name. */
-export const warehouseConfigSchema = z.strictObject({
-  type: z.enum(['duckdb', 'postgres', 'snowflake', 'bigquery']).describe('The warehouse engine.'),
-  /** DuckDB file, relative to the project root. */
-  path: z.string().optional().describe('DuckDB file, relative to the project root.'),
-  /** The environment variable holding a connection URL (postgres) or credentials. */
-  url_env: envName
-    .optional()
-    .describe('The environment variable holding a connection URL (postgres) or credentials.'),
-  /** Adapter options (account, project, warehouse, role, …). */
-  options: z
-    .record(z.string(), z.union([z.string(), z.number(), z.boolean()]))
+    .describe(
+      'Paths (gitignore patterns) never copied into a workspace, e.g. .env, profiles.yml; added to .agentryignore.',
+    ),
+  /**
+   * How `bwrap` makes a workspace: `auto` tries a kernel overlay, then fuse-overlayfs, then a
+   * full checkout; the others insist on one.
+   */
+  workspace: z
+    .enum(['auto', 'overlayfs', 'fuse-overlayfs', 'git-checkout'])
+    .default('auto')
+    .describe('How bwrap makes a workspace: auto tries overlayfs, then fuse-overlayfs, then a git checkout.'),
+  /** Host paths commands may read (a Python virtualenv, a dbt install), bound read-only at the same place. */
+  read_only_paths: z
+    .array(z.string().startsWith('/', 'must be an absolute path'))
+    .default([])
+    .describe(
+      'Host paths commands may read (a Python virtualenv, a dbt install), bound read-only at the same place.',
+    ),
+  /** Environment variables of every command, as literal values (never secrets: commands get no credentials). */
+  env: z
+    .record(envName, z.string())
     .default({})
-    .describe('Adapter options (account, project, warehouse, role, …).'),
+    .describe(
+      'Environment variables of every command, as literal values (never secrets: commands get no credentials).',
+    ),
+  limits: sandboxLimitsSchema
+    .default(SANDBOX_LIMITS_DEFAULT)
+    .describe('Bounds on every command a sandbox runs.'),
 });
 
-const endpoint = (extra: Record<string, z.ZodType> = {}) =>
+/** A warehouse SQL tools may query, by name. See docs/warehouses.md. */
+export const warehouseConfigSchema = z
+  .strictObject({
+    type: z.enum(['duckdb', 'postgres', 'snowflake', 'bigquery']).describe('The warehouse engine.'),
+    /** DuckDB: the database file, relative to the project root; an empty in-memory database when absent. */
+    path: z
+      .string()
+      .optional()
+      .describe('DuckDB: the database file, relative to the project root; in-memory when absent.'),
+    /** Postgres: the environment variable holding the connection URL. */
+    url_env: envName
+      .optional()
+      .describe(
+        'Postgres: the environment variable holding the connection URL (postgres://user:pass@host/db).',
+      ),
+    /** Snowflake: the account identifier, e.g. `myorg-myaccount`. */
+    account: z.string().optional().describe('Snowflake: the account identifier, e.g. myorg-myaccount.'),
+    /** Snowflake: the user name. */
+    user: z.string().optional().describe('Snowflake: the user name.'),
+    /** Snowflake: the environment variable holding the password. */
+    password_env: envName.optional().describe('Snowflake: the environment variable holding the password.'),
+    /** Snowflake: the environment variable holding a PEM private key (key-pair authentication). */
+    private_key_env: envName
+      .optional()
+      .describe('Snowflake: the environment variable holding a PEM private key (key-pair authentication).'),
+    /** Snowflake: the role; give agents a role that can only read. */
+    role: z.string().optional().describe('Snowflake: the role; give agents a role that can only read.'),
+    /** Snowflake: the virtual warehouse that runs queries. */
+    warehouse: z.string().optional().describe('Snowflake: the virtual warehouse that runs queries.'),
+    /** Snowflake: the default database. */
+    database: z.string().optional().describe('Snowflake: the default database.'),
+    /** Snowflake: the default schema. */
+    schema: z.string().optional().describe('Snowflake: the default schema.'),
+    /** BigQuery: the project jobs run in and are billed to. */
+    project: z.string().optional().describe('BigQuery: the project jobs run in and are billed to.'),
+    /** BigQuery: the dataset unqualified table names resolve in. */
+    dataset: z.string().optional().describe('BigQuery: the dataset unqualified table names resolve in.'),
+    /** BigQuery: the location jobs run in, e.g. `US`, `EU`, `europe-west1`. */
+    location: z
+      .string()
+      .optional()
+      .describe('BigQuery: the location jobs run in, e.g. US, EU, europe-west1 (default US).'),
+    /** BigQuery: the environment variable holding a service-account key (JSON); ADC when absent. */
+    credentials_env: envName
+      .optional()
+      .describe(
+        'BigQuery: the environment variable holding a service-account key (JSON); application default credentials when absent.',
+      ),
+    /** BigQuery: a query that would bill more bytes fails before it runs. */
+    maximum_bytes_billed: z
+      .number()
+      .int()
+      .positive()
+      .optional()
+      .describe('BigQuery: a query that would bill more bytes fails before it runs (default 10 GB).'),
+    /**
+     * `true` (the default): no agent may write here. `false`: agents that list this warehouse
+     * under `warehouse.allow_writes` may run INSERT, UPDATE, DELETE, CREATE, ALTER, DROP.
+     */
+    read_only: z
+      .boolean()
+      .default(true)
+      .describe(
+        'true (default): no agent writes here; false: agents listing it under warehouse.allow_writes may write.',
+      ),
+    /** The most rows one query returns to the model; a tool call may ask for fewer. */
+    max_rows: z
+      .number()
+      .int()
+      .positive()
+      .max(100_000)
+      .default(1000)
+      .describe('The most rows one query returns to the model; a tool call may ask for fewer.'),
+    /** The most bytes of rows one query returns to the model. */
+    max_bytes: z
+      .number()
+      .int()
+      .positive()
+      .default(100 * 1024)
+      .describe('The most bytes of rows (as JSON) one query returns to the model.'),
+    /** Statements running longer are cancelled. */
+    statement_timeout: durationSchema
+      .default('60s')
+      .describe('Statements running longer are cancelled, e.g. 30s, 5m.'),
+    /** Driver settings: DuckDB memory_limit/threads/temp_directory; Snowflake connection options. */
+    options: z
+      .record(z.string(), z.union([z.string(), z.number(), z.boolean()]))
+      .default({})
+      .describe(
+        'Driver settings: DuckDB memory_limit, threads, temp_directory; Snowflake connection options.',
+      ),
+  })
+  .superRefine((warehouse, context) => {
+    const need = (key: keyof typeof warehouse, why: string) => {
+      if (warehouse[key] === undefined) context.addIssue({ code: 'custom', path: [key], message: why });
+    };
+    if (warehouse.type === 'postgres') {
+      need('url_env', 'a postgres warehouse needs url_env: the variable holding its URL');
+    }
+    if (warehouse.type === 'bigquery') {
+      need('project', 'a bigquery warehouse needs project: the project to run jobs in');
+    }
+    if (warehouse.type === 'snowflake') {
+      need('account', 'a snowflake warehouse needs account, e.g. myorg-myaccount');
+      need('user', 'a snowflake warehouse needs user');
+      if (warehouse.password_env === undefined && warehouse.private_key_env === undefined) {
+        context.addIssue({
+          code: 'custom',
+          path: ['password_env'],
+          message: 'a snowflake warehouse needs password_env or private_key_env',
+        });
+      }
+    }
+  });
+
+// Generic so each integration's extra keys (webhook_secret_env, …) keep their types.
+const endpoint = <Extra extends Record<string, z.ZodType> = Record<never, z.ZodType>>(
+  extra: Extra = {} as Extra,
+) =>
   z.strictObject({
     /** The service's API base URL; point it at a local server in tests. */
     api_url: z.url().optional().describe("The service's API base URL; point it at a local server in tests."),
@@ -106,6 +287,13 @@ export const integrationsConfigSchema = z.strictObject({
   airflow: z
     .strictObject({
       base_url: z.url().optional().describe("The Airflow webserver's base URL."),
+      /** Which REST API `base_url` speaks: `v1` (Airflow 2), `v2` (Airflow 3), or `auto` to ask it. */
+      api_version: z
+        .enum(['auto', 'v1', 'v2'])
+        .optional()
+        .describe(
+          'Which REST API base_url speaks: v1 (Airflow 2), v2 (Airflow 3), or auto (default) to ask it.',
+        ),
       username_env: envName.optional(),
       password_env: envName.optional(),
       token_env: envName.optional(),
@@ -116,6 +304,62 @@ export const integrationsConfigSchema = z.strictObject({
     })
     .optional()
     .describe('Airflow: failure callbacks and task logs.'),
+});
+
+/** Where the dbt project and its artifacts are, for the dbt tools and find_owner. See docs/dbt.md. */
+export const dbtConfigSchema = z.strictObject({
+  /** The dbt project (where dbt_project.yml is), relative to the project root; the root when absent. */
+  project_dir: z
+    .string()
+    .optional()
+    .describe('The dbt project (where dbt_project.yml is), relative to the project root; default: the root.'),
+  /** manifest.json, relative to the project root or absolute; default `<project_dir>/target/manifest.json`. */
+  manifest: z
+    .string()
+    .optional()
+    .describe(
+      'manifest.json, relative to the project root or absolute; default <project_dir>/target/manifest.json.',
+    ),
+  /** run_results.json, relative to the project root or absolute; default `<project_dir>/target/`. */
+  run_results: z
+    .string()
+    .optional()
+    .describe(
+      'run_results.json, relative to the project root or absolute; default <project_dir>/target/run_results.json',
+    ),
+  /** catalog.json (`dbt docs generate`), relative to the project root or absolute; optional. */
+  catalog: z
+    .string()
+    .optional()
+    .describe(
+      'catalog.json, relative to the project root or absolute; default <project_dir>/target/catalog.json.',
+    ),
+  /** Keep a compact index of the manifest in `.agentry/cache/dbt/` for later processes (default true). */
+  cache: z
+    .boolean()
+    .optional()
+    .describe('Keep a compact manifest index in .agentry/cache/dbt/ for new processes (default true).'),
+});
+
+/** Protections every agent's file and git tools share. See docs/tools.md. */
+export const toolsConfigSchema = z.strictObject({
+  /**
+   * Paths (gitignore-style globs, relative to the repository root) that write_file, edit_file and
+   * git_commit refuse to change, on top of the built-in `.agentry/**` and `.git/**`.
+   */
+  protected_paths: protectedPathsSchema
+    .default([])
+    .describe(
+      'Globs (gitignore style) the file and git tools may not change, on top of .agentry/** and .git/**, e.g. "models/finance/**".',
+    ),
+  /** The author of git_commit's commits; `Agentry <agent-name>` when absent. */
+  git_author: z
+    .strictObject({
+      name: z.string().min(1).describe('Author name.'),
+      email: z.string().min(1).describe('Author email.'),
+    })
+    .optional()
+    .describe('The author of commits made by git_commit; "Agentry <agent-name>" when absent.'),
 });
 
 /** `.agentry/config.yml`. */
@@ -133,13 +377,29 @@ export const configSchema = z.strictObject({
     .default('sqlite:.agentry/agentry.db')
     .describe('Where runs are kept: sqlite:PATH (relative to the project root) or postgres://….'),
   sandbox: sandboxConfigSchema
-    .default({ driver: 'local', network: 'none', ignore: [] })
+    .default({
+      driver: 'auto',
+      network: 'none',
+      ignore: [],
+      workspace: 'auto',
+      read_only_paths: [],
+      env: {},
+      limits: SANDBOX_LIMITS_DEFAULT,
+    })
     .describe('How run workspaces are made and isolated.'),
   warehouses: z
     .record(z.string(), warehouseConfigSchema)
     .default({})
     .describe('Named warehouses tools may query.'),
   integrations: integrationsConfigSchema.default({}).describe('Slack, GitHub, Linear and Airflow endpoints.'),
+  /** The dbt project's artifacts; defaults to `target/` of a dbt project at the project root. */
+  dbt: dbtConfigSchema
+    .optional()
+    .describe("Where the dbt project's artifacts are (manifest, run results, catalog)."),
+  /** Protections for the file and git tools (protected paths, commit author). */
+  tools: toolsConfigSchema
+    .optional()
+    .describe('Protections for the file and git tools: protected paths, the commit author.'),
   /** More environment variables whose values are redacted everywhere. */
   secrets: z
     .array(envName)
@@ -150,3 +410,6 @@ export const configSchema = z.strictObject({
 export type AgentryConfig = z.infer<typeof configSchema>;
 export type ModelConfig = z.infer<typeof modelConfigSchema>;
 export type SandboxConfig = z.infer<typeof sandboxConfigSchema>;
+export type WarehouseConfig = z.infer<typeof warehouseConfigSchema>;
+export type DbtConfig = z.infer<typeof dbtConfigSchema>;
+export type ToolsConfig = z.infer<typeof toolsConfigSchema>;

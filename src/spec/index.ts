@@ -3,10 +3,12 @@
  * Everything else reads agents through here.
  */
 export {
+  type AgentConcurrency,
   type AgentLimits,
   type AgentSpec,
   type AgentTrigger,
   agentSpecSchema,
+  concurrencySchema,
   durationSchema,
   limitsSchema,
   type ToolsPolicy,
@@ -21,9 +23,12 @@ export {
   modelConfigSchema,
   type SandboxConfig,
   sandboxConfigSchema,
+  type ToolsConfig,
+  toolsConfigSchema,
   warehouseConfigSchema,
 } from './config.js';
 export { didYouMean } from './did-you-mean.js';
+export { durationMs } from './duration.js';
 export { formatIssue, SpecError, type SpecIssue } from './errors.js';
 export { agentJsonSchema, configJsonSchema, type JsonSchema } from './json-schema.js';
 export {

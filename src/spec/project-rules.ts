@@ -25,6 +25,7 @@ export function agentRuleIssues(spec: AgentSpec, document: YamlDocument, facts: 
   return [
     ...squadIssues(spec, document, facts.agentNames),
     ...(facts.config ? modelIssues(spec, document, facts.config, facts.configLabel) : []),
+    ...(facts.config ? warehouseIssues(spec, document, facts.config, facts.configLabel) : []),
     ...(facts.knownTools ? toolIssues(spec, document, facts.knownTools) : []),
   ];
 }
@@ -69,6 +70,30 @@ function modelIssues(
         ? `: add a model named 'default' there, or give this agent model: provider:model (e.g. openai:gpt-4o-mini)`
         : `: add it to models there, or write provider:model (e.g. openai:gpt-4o-mini)`;
   return [document.issueAt(['model'], `model '${model}' is not in ${configLabel} models${fix}`)];
+}
+
+/** `warehouse.default` and `warehouse.allow_writes` must name warehouses of config.yml. */
+function warehouseIssues(
+  spec: AgentSpec,
+  document: YamlDocument,
+  config: AgentryConfig,
+  configLabel: string,
+): SpecIssue[] {
+  if (!spec.warehouse) return [];
+  const names = Object.keys(config.warehouses);
+  const unknown = (name: string, path: (string | number)[]) =>
+    document.issueAt(
+      path,
+      `warehouse '${name}' is not in ${configLabel} warehouses${didYouMean(name, names) || (names.length ? ` (defined: ${names.join(', ')})` : ': add it under warehouses: there')}`,
+    );
+  const issues: SpecIssue[] = [];
+  const { default: fallback, allow_writes: writable } = spec.warehouse;
+  if (fallback !== undefined && !names.includes(fallback))
+    issues.push(unknown(fallback, ['warehouse', 'default']));
+  writable.forEach((name, index) => {
+    if (!names.includes(name)) issues.push(unknown(name, ['warehouse', 'allow_writes', index]));
+  });
+  return issues;
 }
 
 function toolIssues(spec: AgentSpec, document: YamlDocument, knownTools: readonly string[]): SpecIssue[] {

@@ -1,4 +1,5 @@
 import { AgentryError } from '../errors.js';
+import type { RunRecord } from './types.js';
 
 /** What to do about a SQLite failure, by primary result code (the low byte of an extended one). */
 const HINTS = new Map<number, string>([
@@ -75,4 +76,19 @@ export function sqliteErrorCode(error: unknown): number {
   if (typeof error !== 'object' || error === null) return 0;
   const code = (error as { errcode?: unknown }).errcode;
   return typeof code === 'number' ? code : 0;
+}
+
+/**
+ * Another run of the agent holds the trigger's idempotency key within its window. Carries that
+ * run, which is the answer an idempotent trigger returns.
+ */
+export class DuplicateRunError extends AgentryError {
+  readonly code = 'run.duplicate';
+  readonly kind = 'user' as const;
+
+  constructor(readonly existing: RunRecord) {
+    super(
+      `run ${existing.id} of ${existing.agent} already holds idempotency key '${existing.trigger.idempotencyKey}': use another key for a new run`,
+    );
+  }
 }

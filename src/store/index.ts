@@ -1,6 +1,7 @@
 export { verifyRunAudit } from './audit.js';
 export { canonicalJson } from './canonical-json.js';
 export {
+  DuplicateRunError,
   RunNotFoundError,
   StoreError,
   StoreSchemaTooNewError,
@@ -15,6 +16,13 @@ export {
   type HashedEventFields,
   verifyChain,
 } from './hash-chain.js';
+export {
+  API_KEY_SCOPES,
+  type ApiKeyRecord,
+  type ApiKeyScope,
+  type KeyStore,
+  type NewApiKey,
+} from './key-store.js';
 export { type Migration, SQLITE_MIGRATIONS } from './migrations/sqlite.js';
 export { openStore } from './open-store.js';
 export type { RunStore } from './run-store.js';

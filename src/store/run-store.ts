@@ -21,6 +21,9 @@ export interface RunStore {
   /**
    * Insert a PENDING run with a new time-sortable id, no events (`eventCount` 0, `headHash` the
    * genesis hash) and zero usage. Throws `RunNotFoundError` when `parentRunId` names no run.
+   * When `trigger.idempotencyKey` is set and a run of the same agent created within
+   * `idempotencyWindowMs` holds it, creates nothing and throws `DuplicateRunError` carrying that
+   * run — atomically, so concurrent identical triggers from any number of processes make one run.
    */
   createRun(input: NewRun): Promise<RunRecord>;
   getRun(id: string): Promise<RunRecord | undefined>;

@@ -3,23 +3,26 @@ import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlit
 import { monotonicFactory } from 'ulid';
 import { isAgentryError } from '../errors.js';
 import { canonicalJson } from './canonical-json.js';
-import { RunNotFoundError, StoreError, sqliteErrorCode } from './errors.js';
+import { DuplicateRunError, RunNotFoundError, StoreError, sqliteErrorCode } from './errors.js';
 import { computeEventHash, GENESIS_HASH } from './hash-chain.js';
+import type { ApiKeyRecord, KeyStore, NewApiKey } from './key-store.js';
 import type { RunStore } from './run-store.js';
 import { applySqliteMigrations } from './sqlite-migrate.js';
-import type {
-  Artifact,
-  NewRun,
-  RunEvent,
-  RunEventType,
-  RunFilter,
-  RunMessage,
-  RunPatch,
-  RunRecord,
-  RunStatus,
+import {
+  type Artifact,
+  DEFAULT_IDEMPOTENCY_WINDOW_MS,
+  type NewRun,
+  type RunEvent,
+  type RunEventType,
+  type RunFilter,
+  type RunMessage,
+  type RunPatch,
+  type RunRecord,
+  type RunStatus,
 } from './types.js';
 
 const SQLITE_CONSTRAINT_FOREIGNKEY = 787;
+const SQLITE_CONSTRAINT_UNIQUE = 2067;
 
 // One factory per process, so ids stay increasing across every store it opens.
 const nextRunId = monotonicFactory();
@@ -40,7 +43,7 @@ export interface SqliteRunStoreOptions {
  * messages) run in `BEGIN IMMEDIATE` transactions, so concurrent appenders in several processes
  * still form one chain. Call `migrate()` before use (`openStore` does).
  */
-export class SqliteRunStore implements RunStore {
+export class SqliteRunStore implements RunStore, KeyStore {
   readonly #db: DatabaseSync;
   readonly #statements = new Map<string, StatementSync>();
 
@@ -70,34 +73,60 @@ export class SqliteRunStore implements RunStore {
   async createRun(input: NewRun): Promise<RunRecord> {
     return this.#guard('create a run', () => {
       const record = newRunRecord(nextRunId(), input);
-      try {
+      const key = record.trigger.idempotencyKey;
+      if (key === undefined) return this.#insertRun(record, null);
+      // The claim check and the insert hold the write lock together; the UNIQUE index backs it
+      // across processes.
+      return this.#immediate(() => {
+        const windowMs = input.idempotencyWindowMs ?? DEFAULT_IDEMPOTENCY_WINDOW_MS;
+        const expired = new Date(Date.parse(record.createdAt) - windowMs).toISOString();
         this.#statement(
-          `INSERT INTO runs (id, agent, agent_hash, repo_commit, base_ref, trigger, parent_run_id, status,
-             created_at, usage, turns, event_count, head_hash)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        ).run(
-          record.id,
-          record.agent,
-          record.agentHash,
-          record.repoCommit,
-          record.baseRef,
-          JSON.stringify(record.trigger),
-          record.parentRunId,
-          record.status,
-          record.createdAt,
-          JSON.stringify(record.usage),
-          record.turns,
-          record.eventCount,
-          record.headHash,
-        );
-      } catch (error) {
-        if (record.parentRunId !== null && sqliteErrorCode(error) === SQLITE_CONSTRAINT_FOREIGNKEY) {
-          throw new RunNotFoundError(record.parentRunId);
-        }
-        throw error;
-      }
-      return record;
+          'UPDATE runs SET idempotency_key = NULL WHERE agent = ? AND idempotency_key = ? AND created_at < ?',
+        ).run(record.agent, key, expired);
+        return this.#insertRun(record, key);
+      });
     });
+  }
+
+  #insertRun(record: RunRecord, idempotencyKey: string | null): RunRecord {
+    try {
+      this.#statement(
+        `INSERT INTO runs (id, agent, agent_hash, repo_commit, base_ref, trigger, parent_run_id, status,
+           created_at, usage, turns, owner, event_count, head_hash, message, idempotency_key)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ).run(
+        record.id,
+        record.agent,
+        record.agentHash,
+        record.repoCommit,
+        record.baseRef,
+        JSON.stringify(record.trigger),
+        record.parentRunId,
+        record.status,
+        record.createdAt,
+        JSON.stringify(record.usage),
+        record.turns,
+        record.owner,
+        record.eventCount,
+        record.headHash,
+        record.message,
+        idempotencyKey,
+      );
+    } catch (error) {
+      const code = sqliteErrorCode(error);
+      if (record.parentRunId !== null && code === SQLITE_CONSTRAINT_FOREIGNKEY) {
+        throw new RunNotFoundError(record.parentRunId);
+      }
+      if (idempotencyKey !== null && code === SQLITE_CONSTRAINT_UNIQUE) {
+        const row = this.#statement('SELECT * FROM runs WHERE agent = ? AND idempotency_key = ?').get(
+          record.agent,
+          idempotencyKey,
+        );
+        if (row !== undefined) throw new DuplicateRunError(runFromRow(row as unknown as RunRow));
+      }
+      throw error;
+    }
+    return record;
   }
 
   async getRun(id: string): Promise<RunRecord | undefined> {
@@ -119,6 +148,14 @@ export class SqliteRunStore implements RunStore {
       if (filter.beforeId !== undefined) {
         conditions.push('id < ?');
         values.push(filter.beforeId);
+      }
+      if (filter.trigger !== undefined) {
+        conditions.push("json_extract(trigger, '$.kind') = ?");
+        values.push(filter.trigger);
+      }
+      if (filter.parentRunId !== undefined) {
+        conditions.push('parent_run_id = ?');
+        values.push(filter.parentRunId);
       }
       const where = conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '';
       // LIMIT -1 is SQLite for "no limit".
@@ -269,6 +306,62 @@ export class SqliteRunStore implements RunStore {
     });
   }
 
+  async createApiKey(input: NewApiKey): Promise<ApiKeyRecord> {
+    return this.#guard('create an API key', () => {
+      const record: ApiKeyRecord = {
+        id: nextRunId(),
+        name: input.name ?? null,
+        prefix: input.prefix,
+        hash: input.hash,
+        scopes: [...input.scopes],
+        createdAt: new Date().toISOString(),
+        lastUsedAt: null,
+        revokedAt: null,
+      };
+      this.#statement(
+        'INSERT INTO api_keys (id, name, prefix, hash, scopes, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+      ).run(
+        record.id,
+        record.name,
+        record.prefix,
+        record.hash,
+        JSON.stringify(record.scopes),
+        record.createdAt,
+      );
+      return record;
+    });
+  }
+
+  async findApiKeyByHash(hash: string): Promise<ApiKeyRecord | undefined> {
+    return this.#guard('read an API key', () => {
+      const row = this.#statement('SELECT * FROM api_keys WHERE hash = ?').get(hash);
+      return row === undefined ? undefined : apiKeyFromRow(row as unknown as ApiKeyRow);
+    });
+  }
+
+  async listApiKeys(): Promise<ApiKeyRecord[]> {
+    return this.#guard('list API keys', () =>
+      this.#statement('SELECT * FROM api_keys ORDER BY id')
+        .all()
+        .map((row) => apiKeyFromRow(row as unknown as ApiKeyRow)),
+    );
+  }
+
+  async revokeApiKey(id: string): Promise<ApiKeyRecord | undefined> {
+    return this.#guard('revoke an API key', () => {
+      const row = this.#statement(
+        'UPDATE api_keys SET revoked_at = coalesce(revoked_at, ?) WHERE id = ? RETURNING *',
+      ).get(new Date().toISOString(), id);
+      return row === undefined ? undefined : apiKeyFromRow(row as unknown as ApiKeyRow);
+    });
+  }
+
+  async touchApiKey(id: string, at: string): Promise<void> {
+    return this.#guard('record an API key use', () => {
+      this.#statement('UPDATE api_keys SET last_used_at = ? WHERE id = ?').run(at, id);
+    });
+  }
+
   /** Close the connection. Safe to call twice. */
   async close(): Promise<void> {
     if (!this.#db.isOpen) return;
@@ -327,6 +420,7 @@ function newRunRecord(id: string, input: NewRun): RunRecord {
     repoCommit: null,
     baseRef: input.baseRef ?? null,
     trigger: input.trigger,
+    message: input.message ?? null,
     parentRunId: input.parentRunId ?? null,
     status: 'PENDING',
     failureReason: null,
@@ -337,7 +431,7 @@ function newRunRecord(id: string, input: NewRun): RunRecord {
     usage: { inputTokens: 0, outputTokens: 0, costUsd: 0 },
     output: null,
     turns: 0,
-    owner: null,
+    owner: input.owner ?? null,
     heartbeatAt: null,
     cancelRequestedAt: null,
     eventCount: 0,
@@ -382,6 +476,7 @@ interface RunRow {
   repo_commit: string | null;
   base_ref: string | null;
   trigger: string;
+  message: string | null;
   parent_run_id: string | null;
   status: RunStatus;
   failure_reason: RunRecord['failureReason'];
@@ -407,6 +502,7 @@ function runFromRow(row: RunRow): RunRecord {
     repoCommit: row.repo_commit,
     baseRef: row.base_ref,
     trigger: JSON.parse(row.trigger),
+    message: row.message,
     parentRunId: row.parent_run_id,
     status: row.status,
     failureReason: row.failure_reason,
@@ -484,5 +580,29 @@ function artifactFromRow(row: ArtifactRow): Artifact {
     size: row.size,
     sha256: row.sha256,
     createdAt: row.created_at,
+  };
+}
+
+interface ApiKeyRow {
+  id: string;
+  name: string | null;
+  prefix: string;
+  hash: string;
+  scopes: string;
+  created_at: string;
+  last_used_at: string | null;
+  revoked_at: string | null;
+}
+
+function apiKeyFromRow(row: ApiKeyRow): ApiKeyRecord {
+  return {
+    id: row.id,
+    name: row.name,
+    prefix: row.prefix,
+    hash: row.hash,
+    scopes: JSON.parse(row.scopes),
+    createdAt: row.created_at,
+    lastUsedAt: row.last_used_at,
+    revokedAt: row.revoked_at,
   };
 }

@@ -22,13 +22,36 @@ export type TriggerKind =
   | 'webhook'
   | 'agent';
 
+/** Every trigger kind, for filters and validation. */
+export const TRIGGER_KINDS: readonly TriggerKind[] = [
+  'cli',
+  'api',
+  'sdk',
+  'cron',
+  'github',
+  'linear',
+  'airflow',
+  'webhook',
+  'agent',
+];
+
 export interface RunTrigger {
   kind: TriggerKind;
   /** Free text naming the origin: a user, a DAG, a delivery id. */
   source?: string;
   /** The same key within the idempotency window yields the same run. */
   idempotencyKey?: string;
+  /**
+   * Facts about the trigger (a DAG id, a PR number), flat. Shown with the run; agents'
+   * `concurrency.group` templates read them (`{{ metadata.dag_id }}`).
+   */
+  metadata?: Record<string, string | number | boolean | null>;
+  /** The Slack thread the run reports to, when the trigger came from one. */
+  slack?: { channel: string; threadTs?: string };
 }
+
+/** How long an idempotency key holds by default: 24 hours. */
+export const DEFAULT_IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
 
 /** Tokens and money spent by a run, summed over its turns. */
 export interface Usage {
@@ -55,6 +78,8 @@ export interface RunRecord {
   /** The ref the caller asked for (`HEAD` when none). */
   baseRef: string | null;
   trigger: RunTrigger;
+  /** The first turn's message, kept from the trigger so a queued run can start later. */
+  message: string | null;
   parentRunId: string | null;
   status: RunStatus;
   failureReason: FailureReason | null;
@@ -88,6 +113,15 @@ export interface NewRun {
   baseRef?: string | null;
   trigger: RunTrigger;
   parentRunId?: string | null;
+  /** The first turn's message (redacted), kept so a queued run can start later or after a restart. */
+  message?: string | null;
+  /** `host:pid` of the process that will execute it, so a restart can tell its queued runs were orphaned. */
+  owner?: string | null;
+  /**
+   * How long `trigger.idempotencyKey` holds: while a run of the same agent created within this
+   * window holds the key, `createRun` throws `DuplicateRunError` naming it. Default 24 hours.
+   */
+  idempotencyWindowMs?: number;
 }
 
 /** Fields a state change may set. */
@@ -178,4 +212,8 @@ export interface RunFilter {
   limit?: number;
   /** Only runs with an id lower than this (paging). */
   beforeId?: string;
+  /** Only runs started by this kind of trigger. */
+  trigger?: TriggerKind;
+  /** Only the child runs of this run. */
+  parentRunId?: string;
 }

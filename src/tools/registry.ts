@@ -1,5 +1,13 @@
 import type { ToolsPolicy } from '../spec/agent-spec.js';
+import { keepArtifactTool } from './artifacts.js';
+import { dbtTools } from './dbt.js';
+import { editTools } from './edit.js';
 import { listDirectoryTool, readFileTool, searchFilesTool } from './files.js';
+import { gitTools } from './git.js';
+import { logTools } from './logs.js';
+import { findOwnerTool } from './owners.js';
+import { sqlTools } from './sql.js';
+import { runTerminalCommandTool } from './terminal.js';
 import type { AnyToolDefinition } from './tool.js';
 
 /** Every tool this build of Agentry knows, by name. */
@@ -35,5 +43,17 @@ export class ToolRegistry {
 
 /** The registry with every built-in tool. */
 export function builtinToolRegistry(): ToolRegistry {
-  return new ToolRegistry([readFileTool, listDirectoryTool, searchFilesTool]);
+  return new ToolRegistry([
+    readFileTool,
+    listDirectoryTool,
+    searchFilesTool,
+    ...sqlTools,
+    ...dbtTools,
+    findOwnerTool,
+    runTerminalCommandTool,
+    keepArtifactTool,
+    ...logTools,
+    ...editTools,
+    ...gitTools,
+  ]);
 }

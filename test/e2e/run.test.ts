@@ -114,9 +114,13 @@ describe('agentry run', () => {
       'tool-call.completed',
       'model.request',
       'model.response',
+      'artifact.created',
       'sandbox.destroyed',
       'run.completed',
     ]);
+    // The workspace diff is always kept; this run changed nothing, so it is empty.
+    const diff = shown.json!.events.find((event) => event.type === 'artifact.created')!;
+    expect(diff.payload.name).toBe('workspace.diff');
     expect(workspacesLeft(project)).toEqual([]);
   });
 

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { durationMs } from '../../src/engine/duration.js';
 import { parseStructuredOutput } from '../../src/engine/structured-output.js';
 import { costUsd, ModelConfigError, resolveModel } from '../../src/models/index.js';
 import { Redactor, secretEnvNames } from '../../src/secrets/index.js';
 import { configSchema } from '../../src/spec/config.js';
+import { durationMs } from '../../src/spec/duration.js';
 
 describe('durationMs', () => {
   it('reads the units agents use', () => {

@@ -142,11 +142,11 @@ describe('loadConfigFile', () => {
     const result = loadConfigFile('/repo/.agentry/config.yml', '# models: go here\n');
     expect(result.ok).toBe(true);
     if (!result.ok) return;
-    expect(result.value).toEqual({
+    expect(result.value).toMatchObject({
       version: 1,
       models: {},
       store: 'sqlite:.agentry/agentry.db',
-      sandbox: { driver: 'local', network: 'none', ignore: [] },
+      sandbox: { driver: 'auto', network: 'none', ignore: [] },
       warehouses: {},
       integrations: {},
       secrets: [],

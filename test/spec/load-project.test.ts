@@ -36,7 +36,7 @@ describe('loadProject on a valid project', () => {
       provider: 'openai-compatible',
       model: 'llama3.1',
     });
-    expect(project.config.sandbox).toEqual({
+    expect(project.config.sandbox).toMatchObject({
       driver: 'local',
       network: 'none',
       ignore: ['.env', 'profiles.yml'],
@@ -194,7 +194,7 @@ describe('loadProject on a broken config', () => {
         column: 8,
         message: `'store' must be sqlite:PATH or postgres://…, got "mysql://localhost/agentry"`,
       },
-      { line: 8, column: 11, message: `'sandbox.driver' must be one of local, bwrap, got "docker"` },
+      { line: 8, column: 11, message: `'sandbox.driver' must be one of auto, bwrap, local, got "docker"` },
     ]);
     expect(issues).toHaveLength(3);
     // The agent names a model the broken config may well have defined: it is not blamed.

@@ -82,4 +82,34 @@ CREATE TABLE artifacts (
 );
 `,
   },
+  {
+    version: 2,
+    name: 'run message and idempotency key',
+    // idempotency_key is the claim the UNIQUE index enforces: one run per (agent, key) across every
+    // process sharing the file. A claim past its window is cleared when the key is used again; the
+    // key itself stays in the trigger JSON. Older runs get no claim (they predate the window anyway).
+    sql: `
+ALTER TABLE runs ADD COLUMN message TEXT;
+ALTER TABLE runs ADD COLUMN idempotency_key TEXT;
+CREATE UNIQUE INDEX runs_agent_idempotency_key ON runs (agent, idempotency_key)
+  WHERE idempotency_key IS NOT NULL;
+`,
+  },
+  {
+    version: 3,
+    name: 'api keys',
+    // Only the sha256 of a key is kept: the key is shown once, when it is made.
+    sql: `
+CREATE TABLE api_keys (
+  id TEXT PRIMARY KEY,
+  name TEXT,
+  prefix TEXT NOT NULL,
+  hash TEXT NOT NULL UNIQUE,
+  scopes TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  last_used_at TEXT,
+  revoked_at TEXT
+);
+`,
+  },
 ];

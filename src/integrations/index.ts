@@ -1,0 +1,6 @@
+/**
+ * Integrations: the systems Agentry reads and reports to. Each family has its own folder and
+ * face; tools import from here.
+ */
+export * from './dbt/index.js';
+export * from './warehouses/index.js';
