@@ -2,5 +2,7 @@
  * Integrations: the systems Agentry reads and reports to. Each family has its own folder and
  * face; tools import from here.
  */
+
+export * from './airflow/index.js';
 export * from './dbt/index.js';
 export * from './warehouses/index.js';

@@ -1,4 +1,4 @@
-import { copyFile, mkdir, realpath, rm } from 'node:fs/promises';
+import { mkdir, realpath, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isAgentryError } from '../errors.js';
@@ -35,7 +35,7 @@ import {
   teardownRunDirectory,
   writeRecord,
 } from './run-directory.js';
-import { applyDiff, workspaceDiff, writeRunGitDir } from './run-git.js';
+import { applyDiff, copyIndex, workspaceDiff, writeRunGitDir } from './run-git.js';
 import { reapWorktrees } from './worktree.js';
 
 /** How the bwrap driver makes a workspace; `auto` tries the overlays, then a checkout. */
@@ -271,7 +271,7 @@ export class BwrapSandboxDriver implements SandboxDriver {
     // Our own copy: the diff must not start from an index a command may have rewritten.
     const baseIndex = join(directory, 'private', 'base.index');
     await mkdir(join(directory, 'private'), { recursive: true });
-    await copyFile(index, baseIndex);
+    await copyIndex(index, baseIndex);
     return { method: 'git-checkout', root: await realpath(root), gitDir, baseIndex };
   }
 }

@@ -1,4 +1,4 @@
-import { copyFile, mkdir, realpath, rm } from 'node:fs/promises';
+import { mkdir, realpath, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { sandboxLimitsSchema } from '../spec/config.js';
@@ -25,7 +25,7 @@ import { loadIgnorePatterns } from './ignore.js';
 import { prlimitAvailable, prlimitPrefix, resolveLimits, type SandboxLimits } from './limits.js';
 import { BRANCH_PREFIX, objectsDirectory, resolveCommit } from './repository.js';
 import { BASE_CACHE_DIRECTORY, reapRunDirectories } from './run-directory.js';
-import { applyDiff, workspaceDiff } from './run-git.js';
+import { applyDiff, copyIndex, workspaceDiff } from './run-git.js';
 import { reapWorktrees, removeWorktree } from './worktree.js';
 
 export interface LocalDriverOptions {
@@ -88,7 +88,7 @@ export class LocalSandboxDriver implements SandboxDriver {
       await mkdir(join(privateDir, 'home'), { recursive: true });
       await mkdir(join(privateDir, 'tmp'), { recursive: true });
       const baseIndex = join(privateDir, 'base.index');
-      await copyFile(join(adminDir, 'index'), baseIndex);
+      await copyIndex(join(adminDir, 'index'), baseIndex);
       if (request.restoreDiff) await applyDiff(root, adminDir, request.restoreDiff);
       return new LocalSandbox({
         repoRoot: request.repoRoot,

@@ -1,4 +1,4 @@
-import { copyFile, lstat, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, lstat, mkdir, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { git, gitBuffer } from './git.js';
 
@@ -38,7 +38,7 @@ export async function writeRunGitDir(
   await writeFile(join(gitDir, 'HEAD'), `ref: refs/heads/${options.branch}\n`);
   await writeFile(join(gitDir, 'config'), RUN_CONFIG);
   await writeFile(join(gitDir, 'objects', 'info', 'alternates'), `${options.objectsDir}\n`);
-  if (options.index) await copyFile(options.index, join(gitDir, 'index'));
+  if (options.index) await copyIndex(options.index, join(gitDir, 'index'));
 }
 
 /** Where the diff of a workspace is taken from: files we wrote, never what a command changed. */
@@ -74,7 +74,7 @@ export async function workspaceDiff(source: DiffSource): Promise<{ diff: Buffer;
   const gitDir = join(source.scratch, 'diff.git');
   await rm(gitDir, { recursive: true, force: true });
   await writeScratchGitDir(gitDir, source.baseCommit, [source.objectsDir]);
-  await copyFile(source.baseIndex, join(gitDir, 'index'));
+  await copyIndex(source.baseIndex, join(gitDir, 'index'));
   const excludes = join(source.scratch, 'diff-excludes');
   await writeFile(excludes, source.patterns.map((pattern) => `${pattern}\n`).join(''));
   const env = { GIT_DIR: gitDir, GIT_WORK_TREE: source.workTree };
@@ -208,6 +208,17 @@ export async function readRef(gitDir: string, ref: string): Promise<string | und
     if (name === ref && sha && /^[0-9a-f]{40,64}$/.test(sha)) return sha;
   }
   return undefined;
+}
+
+/**
+ * Copy a git index keeping its mtime. Git tells a file changed in the same second as its
+ * checkout ("racily clean") by comparing the file's mtime with the index's: a copy with a newer
+ * mtime would hide such a change from the diff.
+ */
+export async function copyIndex(source: string, destination: string): Promise<void> {
+  const { atime, mtime } = await stat(source);
+  await copyFile(source, destination);
+  await utimes(destination, atime, mtime);
 }
 
 /** True when `file` is a regular file (not a symlink a run planted). */

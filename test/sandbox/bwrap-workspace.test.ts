@@ -57,6 +57,20 @@ describe.each(methods)('bwrap workspace made with $method', ({ method, possible 
     },
   );
 
+  it.skipIf(!possible)('sees a same-size change made in the second of the checkout (racy git)', async () => {
+    repo();
+    const sandbox = await provision(
+      bwrapDriver(project!.workspaces, { workspace: method }),
+      `racy-${method}`,
+    );
+    await sandbox.session.exec!("printf 'select 9 as id\\n' > models/orders.sql");
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    const status = await sandbox.session.exec!('git status --short');
+    expect(status.output).toBe(' M models/orders.sql\n');
+    const diff = (await sandbox.collectArtifacts()).find((artifact) => artifact.name === 'workspace.diff')!;
+    expect(Buffer.from(diff.content).toString()).toContain('+select 9 as id');
+  });
+
   it.skipIf(!possible)(
     'keeps every change in workspace.diff, and a follow-up turn gets them back',
     async () => {

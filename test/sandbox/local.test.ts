@@ -66,6 +66,15 @@ describe('local driver', () => {
     expect(diff).not.toContain('profiles.yml');
   });
 
+  it('sees a same-size change made in the second of the checkout (racy git)', async () => {
+    await provision();
+    writeFileSync(join(sandbox!.session.root, 'models/orders.sql'), 'select 9\n');
+    // Past the second boundary: a copied index with a fresh mtime would now take the file as clean.
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    const diff = Buffer.from((await sandbox!.collectArtifacts()).at(-1)!.content).toString();
+    expect(diff).toContain('+select 9');
+  });
+
   it('kills a command at its timeout, and the background processes it started', async () => {
     await provision();
     const marker = `53${randomBytes(2).readUInt16BE(0)}1`;
