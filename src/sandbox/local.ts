@@ -24,6 +24,7 @@ import { git, gitFailure } from './git.js';
 import { loadIgnorePatterns } from './ignore.js';
 import { prlimitAvailable, prlimitPrefix, resolveLimits, type SandboxLimits } from './limits.js';
 import { BRANCH_PREFIX, objectsDirectory, resolveCommit } from './repository.js';
+import { withRepositoryLock } from './repository-lock.js';
 import { BASE_CACHE_DIRECTORY, reapRunDirectories } from './run-directory.js';
 import { applyDiff, copyIndex, workspaceDiff } from './run-git.js';
 import { reapWorktrees, removeWorktree } from './worktree.js';
@@ -69,7 +70,9 @@ export class LocalSandboxDriver implements SandboxDriver {
     const directory = join(this.workspaceRoot, request.runId);
     try {
       // -B: a follow-up turn starts the branch again from the base (the last turn's diff is re-applied).
-      await git(request.repoRoot, ['worktree', 'add', '--quiet', '-B', branch, directory, baseCommit]);
+      await withRepositoryLock(request.repoRoot, () =>
+        git(request.repoRoot, ['worktree', 'add', '--quiet', '-B', branch, directory, baseCommit]),
+      );
     } catch (error) {
       throw new SandboxError(
         `could not create the workspace for run ${request.runId}: ${gitFailure(error)}`,

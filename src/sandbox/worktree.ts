@@ -1,6 +1,7 @@
 import { rm } from 'node:fs/promises';
 import { git } from './git.js';
 import { BRANCH_PREFIX } from './repository.js';
+import { withRepositoryLock } from './repository-lock.js';
 
 /** A git worktree of the project on a run's branch. */
 export interface RunWorktree {
@@ -31,10 +32,12 @@ export async function removeWorktree(
   worktree: RunWorktree,
   baseCommit: string,
 ): Promise<void> {
-  await git(repoRoot, ['worktree', 'remove', '--force', worktree.path]).catch(() => undefined);
-  // If git no longer knew the worktree, the directory may still be there.
-  await rm(worktree.path, { recursive: true, force: true });
-  await git(repoRoot, ['worktree', 'prune']).catch(() => undefined);
+  await withRepositoryLock(repoRoot, async () => {
+    await git(repoRoot, ['worktree', 'remove', '--force', worktree.path]).catch(() => undefined);
+    // If git no longer knew the worktree, the directory may still be there.
+    await rm(worktree.path, { recursive: true, force: true });
+    await git(repoRoot, ['worktree', 'prune']).catch(() => undefined);
+  });
   const base = baseCommit || (await git(repoRoot, ['merge-base', worktree.branch, 'HEAD']).catch(() => ''));
   const ahead = base
     ? await git(repoRoot, ['rev-list', '--count', `${base}..${worktree.branch}`]).catch(() => '0')
@@ -54,6 +57,6 @@ export async function reapWorktrees(
     await removeWorktree(repoRoot, worktree, '');
     removed++;
   }
-  await git(repoRoot, ['worktree', 'prune']).catch(() => undefined);
+  await withRepositoryLock(repoRoot, () => git(repoRoot, ['worktree', 'prune']).catch(() => undefined));
   return removed;
 }
