@@ -5,16 +5,17 @@
  * (options, SQL) is pure and tested; the client is loaded only when a BigQuery warehouse is used.
  */
 import type { BigQuery, Job, Query } from '@google-cloud/bigquery';
-import { isAgentryError } from '../../errors.js';
 import type { WarehouseConfig } from '../../spec/config.js';
 import { type Stopper, withDeadline } from './deadline.js';
-import { StatementRefusedError, WarehouseConfigError, WarehouseQueryError } from './errors.js';
+import { StatementRefusedError, WarehouseConfigError } from './errors.js';
+import { metadataQuery } from './metadata-query.js';
+import { asQueryError } from './query-error.js';
 import { bigQueryLabels, tagStatement } from './query-tag.js';
 import { RowCollector } from './row-collector.js';
 import { DEFAULT_MAXIMUM_BYTES_BILLED } from './settings.js';
 import { classifyStatement } from './sql-safety.js';
 import { likePattern, quoteIdentifier, quoteLiteral } from './sql-text.js';
-import { pickTable, resultRecords } from './table-lookup.js';
+import { pickTable, resultRecords, toColumnInfo, toTableInfo } from './table-lookup.js';
 import type {
   ListTablesOptions,
   QueryContext,
@@ -222,10 +223,7 @@ export class BigQueryWarehouse implements Warehouse {
       );
       return { ...result, elapsedMs: Math.round(performance.now() - started) };
     } catch (error) {
-      if (isAgentryError(error)) throw error;
-      throw new WarehouseQueryError(this.name, error instanceof Error ? error.message : String(error), {
-        cause: error,
-      });
+      throw asQueryError(this.name, error);
     }
   }
 
@@ -233,7 +231,8 @@ export class BigQueryWarehouse implements Warehouse {
     options: ListTablesOptions,
     context: QueryContext,
   ): Promise<{ tables: TableInfo[]; cut: boolean }> {
-    const result = await this.metadataQuery(
+    const result = await metadataQuery(
+      this,
       bigQueryTablesSql(this.config, {
         dataset: options.schema ?? this.config.dataset,
         pattern: options.pattern,
@@ -241,34 +240,36 @@ export class BigQueryWarehouse implements Warehouse {
       options.limit,
       context,
     );
-    return { tables: resultRecords(result).map(toTableInfo), cut: result.cut !== undefined };
+    return { tables: resultRecords(result).map((row) => toTableInfo(row)), cut: result.cut !== undefined };
   }
 
   async describeTable(table: TableName, context: QueryContext): Promise<TableDescription> {
     const dataset = table.schema ?? this.config.dataset;
-    const result = await this.metadataQuery(
+    const result = await metadataQuery(
+      this,
       bigQueryTablesSql(this.config, { dataset, exactName: table.name }),
       50,
       context,
     );
-    const found = pickTable(table, resultRecords(result).map(toTableInfo), this.name);
-    const columns = await this.metadataQuery(
+    const found = pickTable(
+      table,
+      resultRecords(result).map((row) => toTableInfo(row)),
+      this.name,
+    );
+    const columns = await metadataQuery(
+      this,
       bigQueryColumnsSql(found.catalog ?? this.config.project!, found),
       10_000,
       context,
     );
     return {
       table: found,
-      columns: resultRecords(columns).map((row) => ({
-        name: String(row.column_name),
-        type: String(row.data_type),
-        nullable: row.is_nullable === 'YES',
-      })),
+      columns: resultRecords(columns).map((row) => toColumnInfo(row, row.is_nullable === 'YES')),
     };
   }
 
   async queryHistory(options: QueryHistoryOptions, context: QueryContext): Promise<QueryHistory> {
-    const jobs = await this.metadataQuery(bigQueryJobsSql(this.config, options), options.limit, context);
+    const jobs = await metadataQuery(this, bigQueryJobsSql(this.config, options), options.limit, context);
     return {
       sections: [
         { title: `Query jobs of the last ${options.hours} hours (INFORMATION_SCHEMA.JOBS)`, result: jobs },
@@ -279,10 +280,6 @@ export class BigQueryWarehouse implements Warehouse {
 
   async close(): Promise<void> {
     // The client holds no connection of its own.
-  }
-
-  private metadataQuery(sql: string, maxRows: number, context: QueryContext): Promise<QueryResult> {
-    return this.query(sql, { ...context, maxRows, maxBytes: 8 * 1024 * 1024, readOnly: true });
   }
 }
 
@@ -308,13 +305,4 @@ function unwrap(value: unknown): unknown {
     if (keys.length === 1) return (value as { value: unknown }).value;
   }
   return value;
-}
-
-function toTableInfo(row: Record<string, unknown>): TableInfo {
-  return {
-    catalog: String(row.table_catalog),
-    schema: String(row.table_schema),
-    name: String(row.table_name),
-    type: String(row.table_type).toLowerCase().replace('base table', 'table'),
-  };
 }

@@ -4,7 +4,7 @@
  * statement can turn either back on. Reads on a writable file run in read-only transactions.
  */
 import type { DuckDBInstance } from '@duckdb/node-api';
-import { isAgentryError } from '../../errors.js';
+import { describeError, isAgentryError } from '../../errors.js';
 import { withDeadline } from './deadline.js';
 import {
   StatementRefusedError,
@@ -12,11 +12,12 @@ import {
   WarehouseQueryError,
   WarehouseUnsupportedError,
 } from './errors.js';
+import { metadataQuery } from './metadata-query.js';
 import { tagStatement } from './query-tag.js';
 import { RowCollector } from './row-collector.js';
 import { classifyStatement } from './sql-safety.js';
 import { likePattern, quoteLiteral } from './sql-text.js';
-import { pickTable, resultRecords, toCount } from './table-lookup.js';
+import { pickTable, resultRecords, toColumnInfo, toTableInfo } from './table-lookup.js';
 import type {
   ListTablesOptions,
   QueryContext,
@@ -228,7 +229,8 @@ export class DuckDBWarehouse implements Warehouse {
       context,
     );
     const found = pickTable(table, tables, this.name);
-    const result = await this.metadataQuery(
+    const result = await metadataQuery(
+      this,
       `select column_name, data_type, is_nullable, comment
        from duckdb_columns()
        where database_name = current_database()
@@ -238,12 +240,9 @@ export class DuckDBWarehouse implements Warehouse {
       10_000,
       context,
     );
-    const columns = resultRecords(result).map((row) => ({
-      name: String(row.column_name),
-      type: String(row.data_type),
-      nullable: row.is_nullable === true || row.is_nullable === 'YES',
-      ...(row.comment ? { comment: String(row.comment) } : {}),
-    }));
+    const columns = resultRecords(result).map((row) =>
+      toColumnInfo(row, row.is_nullable === true || row.is_nullable === 'YES'),
+    );
     return { table: found, columns };
   }
 
@@ -267,7 +266,8 @@ export class DuckDBWarehouse implements Warehouse {
       "t.table_schema not in ('information_schema', 'pg_catalog')",
       ...filters,
     ];
-    const result = await this.metadataQuery(
+    const result = await metadataQuery(
+      this,
       `select t.table_schema, t.table_name, t.table_type, d.estimated_size
        from information_schema.tables t
        left join duckdb_tables() d
@@ -277,11 +277,10 @@ export class DuckDBWarehouse implements Warehouse {
       limit,
       context,
     );
-    return { tables: resultRecords(result).map(toTableInfo), cut: result.cut !== undefined };
-  }
-
-  private metadataQuery(sql: string, maxRows: number, context: QueryContext): Promise<QueryResult> {
-    return this.query(sql, { ...context, maxRows, maxBytes: 8 * 1024 * 1024, readOnly: true });
+    return {
+      tables: resultRecords(result).map((row) => toTableInfo(row, 'estimated_size')),
+      cut: result.cut !== undefined,
+    };
   }
 
   /** DuckDB errors as the model should read them: file and network access refused, else the message. */
@@ -306,16 +305,6 @@ export class DuckDBWarehouse implements Warehouse {
   }
 }
 
-function toTableInfo(row: Record<string, unknown>): TableInfo {
-  const estimate = toCount(row.estimated_size);
-  return {
-    schema: String(row.table_schema),
-    name: String(row.table_name),
-    type: String(row.table_type).toLowerCase().replace('base table', 'table'),
-    ...(estimate !== undefined ? { estimatedRows: estimate } : {}),
-  };
-}
-
 /** DuckDB's JSON converter gives BIGINT as text; counts read better as numbers when they fit. */
 function toInteger(value: unknown): unknown {
   if (typeof value !== 'string' || !/^-?\d+$/.test(value)) return value;
@@ -324,6 +313,6 @@ function toInteger(value: unknown): unknown {
 }
 
 function describeDuckDBError(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
+  const message = describeError(error);
   return message.split('\n')[0]!.replace(/^Failed to extract statements: /, '');
 }

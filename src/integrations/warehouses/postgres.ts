@@ -5,7 +5,7 @@
  * rows kept. The run id is the connection's `application_name` and a comment on every statement.
  */
 import type { Pool, PoolClient } from 'pg';
-import { isAgentryError } from '../../errors.js';
+import { describeError, isAgentryError } from '../../errors.js';
 import { withDeadline } from './deadline.js';
 import {
   QueryTimeoutError,
@@ -13,12 +13,13 @@ import {
   WarehouseConnectionError,
   WarehouseQueryError,
 } from './errors.js';
+import { metadataQuery } from './metadata-query.js';
 import { postgresApplicationName, queryTagComment } from './query-tag.js';
 import { RowCollector } from './row-collector.js';
 import { leadingKeyword } from './sql-lexer.js';
 import { classifyStatement } from './sql-safety.js';
 import { likePattern, quoteLiteral } from './sql-text.js';
-import { pickTable, resultRecords, toCount } from './table-lookup.js';
+import { pickTable, resultRecords, toColumnInfo, toTableInfo } from './table-lookup.js';
 import type {
   ListTablesOptions,
   QueryContext,
@@ -233,7 +234,8 @@ export class PostgresWarehouse implements Warehouse {
       context,
     );
     const found = pickTable(table, tables, this.name);
-    const result = await this.metadataQuery(
+    const result = await metadataQuery(
+      this,
       `select a.attname as column_name, format_type(a.atttypid, a.atttypmod) as data_type,
               not a.attnotnull as nullable, col_description(a.attrelid, a.attnum) as comment
        from pg_attribute a
@@ -243,17 +245,13 @@ export class PostgresWarehouse implements Warehouse {
       10_000,
       context,
     );
-    const columns = resultRecords(result).map((row) => ({
-      name: String(row.column_name),
-      type: String(row.data_type),
-      nullable: row.nullable === true,
-      ...(row.comment ? { comment: String(row.comment) } : {}),
-    }));
+    const columns = resultRecords(result).map((row) => toColumnInfo(row, row.nullable === true));
     return { table: found, columns };
   }
 
   async queryHistory(options: QueryHistoryOptions, context: QueryContext): Promise<QueryHistory> {
-    const installed = await this.metadataQuery(
+    const installed = await metadataQuery(
+      this,
       `select exists (select 1 from pg_extension where extname = 'pg_stat_statements') as installed,
               current_setting('server_version_num')::int as version`,
       1,
@@ -263,7 +261,8 @@ export class PostgresWarehouse implements Warehouse {
     const notes: string[] = [];
     if (facts.installed === true) {
       try {
-        const result = await this.metadataQuery(
+        const result = await metadataQuery(
+          this,
           postgresStatementsSql(options, Number(facts.version)),
           options.limit,
           context,
@@ -274,7 +273,7 @@ export class PostgresWarehouse implements Warehouse {
         return { sections: [{ title: 'Statements by total time (pg_stat_statements)', result }], notes };
       } catch (error) {
         notes.push(
-          `pg_stat_statements is installed but cannot be read (${error instanceof Error ? error.message : String(error)}); it needs shared_preload_libraries = 'pg_stat_statements'.`,
+          `pg_stat_statements is installed but cannot be read (${describeError(error)}); it needs shared_preload_libraries = 'pg_stat_statements'.`,
         );
       }
     } else {
@@ -282,7 +281,7 @@ export class PostgresWarehouse implements Warehouse {
         "pg_stat_statements is not installed in this database (CREATE EXTENSION pg_stat_statements, with shared_preload_libraries = 'pg_stat_statements'): showing only the statements running now.",
       );
     }
-    const result = await this.metadataQuery(postgresActivitySql(options), options.limit, context);
+    const result = await metadataQuery(this, postgresActivitySql(options), options.limit, context);
     return { sections: [{ title: 'Statements running now (pg_stat_activity)', result }], notes };
   }
 
@@ -302,7 +301,8 @@ export class PostgresWarehouse implements Warehouse {
       "n.nspname not like 'pg_temp%'",
       ...filters,
     ];
-    const result = await this.metadataQuery(
+    const result = await metadataQuery(
+      this,
       `select n.nspname as table_schema, c.relname as table_name,
               case c.relkind when 'r' then 'table' when 'v' then 'view' when 'm' then 'materialized view'
                              when 'p' then 'partitioned table' else 'foreign table' end as table_type,
@@ -313,27 +313,15 @@ export class PostgresWarehouse implements Warehouse {
       limit,
       context,
     );
-    const tables = resultRecords(result).map((row) => {
-      const estimate = toCount(row.estimated_rows);
-      return {
-        schema: String(row.table_schema),
-        name: String(row.table_name),
-        type: String(row.table_type),
-        ...(estimate !== undefined ? { estimatedRows: estimate } : {}),
-      };
-    });
+    const tables = resultRecords(result).map((row) => toTableInfo(row, 'estimated_rows'));
     return { tables, cut: result.cut !== undefined };
-  }
-
-  private metadataQuery(sql: string, maxRows: number, context: QueryContext): Promise<QueryResult> {
-    return this.query(sql, { ...context, maxRows, maxBytes: 8 * 1024 * 1024, readOnly: true });
   }
 
   private async connect(): Promise<PoolClient> {
     try {
       return await this.pool.connect();
     } catch (error) {
-      throw new WarehouseConnectionError(this.name, error instanceof Error ? error.message : String(error), {
+      throw new WarehouseConnectionError(this.name, describeError(error), {
         cause: error,
       });
     }
@@ -375,7 +363,7 @@ export class PostgresWarehouse implements Warehouse {
 
   private queryError(error: unknown, timeoutMs: number): Error {
     if (isAgentryError(error)) return error;
-    const message = error instanceof Error ? error.message : String(error);
+    const message = describeError(error);
     const code = (error as { code?: string }).code;
     if (code === '57014' && /statement timeout/.test(message))
       return new QueryTimeoutError(this.name, timeoutMs);

@@ -6,15 +6,16 @@
  * tested; the driver is loaded only when a Snowflake warehouse is used.
  */
 import type { Connection, ConnectionOptions, RowStatement } from 'snowflake-sdk';
-import { isAgentryError } from '../../errors.js';
 import type { WarehouseConfig } from '../../spec/config.js';
 import { withDeadline } from './deadline.js';
-import { WarehouseConfigError, WarehouseConnectionError, WarehouseQueryError } from './errors.js';
+import { WarehouseConfigError, WarehouseConnectionError } from './errors.js';
+import { metadataQuery } from './metadata-query.js';
+import { asQueryError } from './query-error.js';
 import { snowflakeQueryTag, tagStatement } from './query-tag.js';
 import { RowCollector } from './row-collector.js';
 import { classifyStatement } from './sql-safety.js';
 import { likePattern, quoteIdentifier, quoteLiteral } from './sql-text.js';
-import { pickTable, resultRecords, toCount } from './table-lookup.js';
+import { pickTable, resultRecords, toColumnInfo, toTableInfo } from './table-lookup.js';
 import type {
   ListTablesOptions,
   QueryContext,
@@ -288,10 +289,7 @@ export class SnowflakeWarehouse implements Warehouse {
         elapsedMs: Math.round(performance.now() - started),
       };
     } catch (error) {
-      if (isAgentryError(error)) throw error;
-      throw new WarehouseQueryError(this.name, error instanceof Error ? error.message : String(error), {
-        cause: error,
-      });
+      throw asQueryError(this.name, error);
     }
   }
 
@@ -299,36 +297,40 @@ export class SnowflakeWarehouse implements Warehouse {
     options: ListTablesOptions,
     context: QueryContext,
   ): Promise<{ tables: TableInfo[]; cut: boolean }> {
-    const result = await this.metadataQuery(
+    const result = await metadataQuery(
+      this,
       snowflakeTablesSql(this.database, { schema: options.schema, pattern: options.pattern }),
       options.limit,
       context,
     );
-    return { tables: resultRecords(result).map(toTableInfo), cut: result.cut !== undefined };
+    return {
+      tables: resultRecords(result).map((row) => toTableInfo(row, 'row_count')),
+      cut: result.cut !== undefined,
+    };
   }
 
   async describeTable(table: TableName, context: QueryContext): Promise<TableDescription> {
-    const result = await this.metadataQuery(
+    const result = await metadataQuery(
+      this,
       snowflakeTablesSql(table.catalog ?? this.database, { schema: table.schema, exactName: table.name }),
       50,
       context,
     );
-    const found = pickTable(table, resultRecords(result).map(toTableInfo), this.name);
-    const columns = await this.metadataQuery(snowflakeColumnsSql(found), 10_000, context);
+    const found = pickTable(
+      table,
+      resultRecords(result).map((row) => toTableInfo(row, 'row_count')),
+      this.name,
+    );
+    const columns = await metadataQuery(this, snowflakeColumnsSql(found), 10_000, context);
     return {
       table: found,
-      columns: resultRecords(columns).map((row) => ({
-        name: String(row.column_name),
-        type: String(row.data_type),
-        nullable: row.is_nullable === 'YES',
-        ...(row.comment ? { comment: String(row.comment) } : {}),
-      })),
+      columns: resultRecords(columns).map((row) => toColumnInfo(row, row.is_nullable === 'YES')),
     };
   }
 
   async queryHistory(options: QueryHistoryOptions, context: QueryContext): Promise<QueryHistory> {
-    const queries = await this.metadataQuery(snowflakeQueryHistorySql(options), options.limit, context);
-    const metering = await this.metadataQuery(snowflakeMeteringSql(options), 100, context);
+    const queries = await metadataQuery(this, snowflakeQueryHistorySql(options), options.limit, context);
+    const metering = await metadataQuery(this, snowflakeMeteringSql(options), 100, context);
     return {
       sections: [
         {
@@ -346,19 +348,4 @@ export class SnowflakeWarehouse implements Warehouse {
   async close(): Promise<void> {
     await new Promise<void>((resolve) => this.connection.destroy(() => resolve()));
   }
-
-  private metadataQuery(sql: string, maxRows: number, context: QueryContext): Promise<QueryResult> {
-    return this.query(sql, { ...context, maxRows, maxBytes: 8 * 1024 * 1024, readOnly: true });
-  }
-}
-
-function toTableInfo(row: Record<string, unknown>): TableInfo {
-  const estimate = toCount(row.row_count);
-  return {
-    catalog: String(row.table_catalog),
-    schema: String(row.table_schema),
-    name: String(row.table_name),
-    type: String(row.table_type).toLowerCase().replace('base table', 'table'),
-    ...(estimate !== undefined ? { estimatedRows: estimate } : {}),
-  };
 }

@@ -1,6 +1,6 @@
 import { TableNotFoundError } from './errors.js';
 import { displayTableName } from './sql-text.js';
-import type { QueryResult, TableInfo, TableName } from './warehouse.js';
+import type { ColumnInfo, QueryResult, TableInfo, TableName } from './warehouse.js';
 
 /**
  * Picks the table the model meant from case-insensitive matches: the only one, else the one
@@ -43,4 +43,34 @@ export function toCount(value: unknown): number | undefined {
   if (value === null || value === undefined || value === '') return undefined;
   const number = typeof value === 'number' ? value : Number(value);
   return Number.isFinite(number) ? number : undefined;
+}
+
+/**
+ * A table from a catalog row (see {@link resultRecords}) with `table_schema`, `table_name`,
+ * `table_type` and, when selected, `table_catalog`; `estimateColumn` names the column holding
+ * the dialect's row estimate, if it has one.
+ */
+export function toTableInfo(row: Record<string, unknown>, estimateColumn?: string): TableInfo {
+  const estimate = estimateColumn ? toCount(row[estimateColumn]) : undefined;
+  return {
+    ...('table_catalog' in row ? { catalog: String(row.table_catalog) } : {}),
+    schema: String(row.table_schema),
+    name: String(row.table_name),
+    // INFORMATION_SCHEMA says BASE TABLE; the model reads the same word from every warehouse.
+    type: String(row.table_type).toLowerCase().replace('base table', 'table'),
+    ...(estimate !== undefined ? { estimatedRows: estimate } : {}),
+  };
+}
+
+/**
+ * A column from a catalog row with `column_name`, `data_type` and, when selected, `comment`.
+ * Each dialect reports nullability its own way, so the caller reads it.
+ */
+export function toColumnInfo(row: Record<string, unknown>, nullable: boolean): ColumnInfo {
+  return {
+    name: String(row.column_name),
+    type: String(row.data_type),
+    nullable,
+    ...(row.comment ? { comment: String(row.comment) } : {}),
+  };
 }
