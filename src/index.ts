@@ -4,7 +4,12 @@
 export { Engine, type EngineOptions, recoverLostRuns, type TriggerOptions } from './engine/index.js';
 export { AgentryError, isAgentryError } from './errors.js';
 export { resolveModel } from './models/index.js';
-export { createSandboxDriver, LocalSandboxDriver, type SandboxDriver } from './sandbox/index.js';
+export {
+  BwrapSandboxDriver,
+  createSandboxDriver,
+  LocalSandboxDriver,
+  type SandboxDriver,
+} from './sandbox/index.js';
 export { Redactor } from './secrets/index.js';
 export * from './spec/index.js';
 export {

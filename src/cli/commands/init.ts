@@ -19,7 +19,8 @@ models:
   #   base_url: http://127.0.0.1:11434/v1
 store: sqlite:.agentry/agentry.db
 sandbox:
-  driver: local
+  driver: auto                  # bwrap where it works, else local (with a warning)
+  ignore: [.env, profiles.yml]  # never copied into a run's workspace
 # Values of these environment variables are redacted from every stored event and output.
 secrets: []
 `;
