@@ -18,8 +18,11 @@ import {
 } from '../dist/index.js';
 import { startScriptedModel } from '../dist/testing/index.js';
 
-const STEPS = Number(process.env.STEPS ?? 20);
-const RUNS = Number(process.env.RUNS ?? 10);
+// Two run lengths: the difference between them is the cost of the steps alone, free of what a
+// run costs once (workspace, workspace.diff, run bookkeeping).
+const SHORT = Number(process.env.SHORT_STEPS ?? 5);
+const LONG = Number(process.env.LONG_STEPS ?? 45);
+const RUNS = Number(process.env.RUNS ?? 8);
 
 const base = mkdtempSync(join(tmpdir(), 'agentry-bench-'));
 const root = join(base, 'repo');
@@ -27,9 +30,9 @@ mkdirSync(join(root, '.agentry/agents'), { recursive: true });
 mkdirSync(join(root, 'models'));
 writeFileSync(join(root, 'models/orders.sql'), 'select 1 as order_id\n'.repeat(50));
 
-function script() {
+function script(count: number) {
   const steps: object[] = [];
-  for (let i = 0; i < STEPS - 1; i++) {
+  for (let i = 0; i < count - 1; i++) {
     steps.push({
       toolCalls: [{ name: 'read_file', arguments: { path: 'models/orders.sql' } }],
       usage: { inputTokens: 10, outputTokens: 5 },
@@ -46,7 +49,7 @@ writeFileSync(
 );
 writeFileSync(
   join(root, '.agentry/agents/bench.yml'),
-  `name: bench\nrole: bench\ngoal: bench\ntools:\n  list: [read_file]\nlimits:\n  max_steps: ${STEPS + 1}\n`,
+  `name: bench\nrole: bench\ngoal: bench\ntools:\n  list: [read_file]\nlimits:\n  max_steps: ${LONG + 1}\n`,
 );
 writeFileSync(join(root, '.gitignore'), '.agentry/agentry.db*\n');
 const git = (...args: string[]) => execFileSync('git', args, { cwd: root, stdio: 'pipe' });
@@ -86,15 +89,15 @@ const bareTools = {
   }),
 };
 
-async function bare(): Promise<number> {
-  server.append(script() as never);
+async function bare(steps: number): Promise<number> {
+  server.append(script(steps) as never);
   const started = performance.now();
-  await generateText({ model, prompt: 'go', tools: bareTools, stopWhen: stepCountIs(STEPS + 1) });
+  await generateText({ model, prompt: 'go', tools: bareTools, stopWhen: stepCountIs(steps + 1) });
   return performance.now() - started;
 }
 
-async function agentry(): Promise<{ total: number; provision: number; teardown: number }> {
-  server.append(script() as never);
+async function agentry(steps: number): Promise<{ total: number; provision: number; teardown: number }> {
+  server.append(script(steps) as never);
   const started = performance.now();
   const run = await engine.triggerRun('bench', 'go');
   const total = performance.now() - started;
@@ -107,30 +110,43 @@ async function agentry(): Promise<{ total: number; provision: number; teardown: 
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
-await bare();
-await agentry();
-const bareTimes: number[] = [];
-const agentryTimes: { total: number; provision: number; teardown: number }[] = [];
-for (let i = 0; i < RUNS; i++) {
-  bareTimes.push(await bare());
-  agentryTimes.push(await agentry());
+async function measure(steps: number) {
+  const bareTimes: number[] = [];
+  const engineTimes: number[] = [];
+  const workspaceTimes: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    bareTimes.push(await bare(steps));
+    const run = await agentry(steps);
+    engineTimes.push(run.total);
+    workspaceTimes.push(run.provision + run.teardown);
+  }
+  return { bare: median(bareTimes), engine: median(engineTimes), workspace: median(workspaceTimes) };
 }
-const bareMedian = median(bareTimes);
-const agentryMedian = median(agentryTimes.map((t) => t.total));
-const workspace = median(agentryTimes.map((t) => t.provision + t.teardown));
-const loopOnly = agentryMedian - workspace;
 
-const rows = [
-  ['bare AI SDK loop (generateText + stopWhen)', bareMedian, bareMedian / STEPS],
-  ['agentry engine, whole run', agentryMedian, agentryMedian / STEPS],
-  ['  of which workspace provision + teardown', workspace, workspace / STEPS],
-  ['agentry engine without workspace', loopOnly, loopOnly / STEPS],
-  ['overhead per step (engine w/o workspace - bare)', loopOnly - bareMedian, (loopOnly - bareMedian) / STEPS],
-] as const;
-console.log(`engine overhead · ${STEPS} steps per run · median of ${RUNS} runs · node ${process.version}`);
-console.log('| what | ms per run | ms per step |');
-console.log('|---|---:|---:|');
-for (const [what, run, step] of rows) console.log(`| ${what} | ${run.toFixed(1)} | ${step.toFixed(2)} |`);
+await bare(SHORT);
+await agentry(SHORT);
+const short = await measure(SHORT);
+const long = await measure(LONG);
+const perStep = (key: 'bare' | 'engine') => (long[key] - short[key]) / (LONG - SHORT);
+const bareStep = perStep('bare');
+const engineStep = perStep('engine');
+
+console.log(
+  `engine overhead · runs of ${SHORT} and ${LONG} steps · median of ${RUNS} each · node ${process.version}`,
+);
+console.log(`| what | ${SHORT}-step run (ms) | ${LONG}-step run (ms) | ms per step |`);
+console.log('|---|---:|---:|---:|');
+const row = (what: string, a: number, b: number, step: string) =>
+  console.log(`| ${what} | ${a.toFixed(1)} | ${b.toFixed(1)} | ${step} |`);
+row('bare AI SDK loop (generateText + stopWhen)', short.bare, long.bare, bareStep.toFixed(2));
+row('agentry engine, whole run', short.engine, long.engine, engineStep.toFixed(2));
+row('  of which workspace provision + teardown', short.workspace, long.workspace, '-');
+console.log(
+  `| **engine overhead per step** (slope difference) | | | **${(engineStep - bareStep).toFixed(2)}** |`,
+);
+console.log(
+  `| engine overhead per run, besides steps (incl. workspace) | ${(short.engine - short.bare - SHORT * (engineStep - bareStep)).toFixed(1)} | | |`,
+);
 
 await store.close();
 await server.close();
