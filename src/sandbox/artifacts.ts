@@ -7,6 +7,15 @@ import { ArtifactError } from './errors.js';
 /** The name of the diff every run keeps. */
 export const WORKSPACE_DIFF = 'workspace.diff';
 /** Largest file an agent may keep. */
+/** The `workspace.diff` artifact every sandbox hands over at its end, whatever its driver. */
+export function workspaceDiffArtifact(
+  baseCommit: string,
+  { diff, truncated }: { diff: Uint8Array; truncated: boolean },
+): SandboxArtifact {
+  const details = { source: 'workspace', baseCommit, ...(truncated ? { truncated } : {}) };
+  return { name: WORKSPACE_DIFF, mediaType: 'text/x-diff', content: diff, details };
+}
+
 export const MAX_ARTIFACT_BYTES = 10 * 1024 * 1024;
 /** Files an agent may keep per run. */
 export const MAX_ARTIFACTS = 50;

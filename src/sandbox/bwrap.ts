@@ -2,7 +2,7 @@ import { mkdir, realpath, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isAgentryError } from '../errors.js';
-import { ArtifactKeeper, WORKSPACE_DIFF } from './artifacts.js';
+import { ArtifactKeeper, WORKSPACE_DIFF, workspaceDiffArtifact } from './artifacts.js';
 import { BaseCheckoutCache } from './base-cache.js';
 import { type BwrapProbe, bwrapArgs, probeBwrap, SANDBOX_HOME, SANDBOX_TMP } from './bwrap-args.js';
 import { type CgroupFactory, detectCgroups } from './cgroup.js';
@@ -334,8 +334,7 @@ class BwrapSandbox implements Sandbox {
         ? { lower: this.parts.lower, upper: join(this.parts.directory, 'upper') }
         : undefined,
     });
-    const details = { source: 'workspace', baseCommit: this.baseCommit, ...(truncated ? { truncated } : {}) };
-    return [...kept, { name: WORKSPACE_DIFF, mediaType: 'text/x-diff', content: diff, details }];
+    return [...kept, workspaceDiffArtifact(this.baseCommit, { diff, truncated })];
   }
 
   async destroy(): Promise<void> {

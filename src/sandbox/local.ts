@@ -2,7 +2,7 @@ import { mkdir, realpath, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { sandboxLimitsSchema } from '../spec/config.js';
-import { ArtifactKeeper, WORKSPACE_DIFF } from './artifacts.js';
+import { ArtifactKeeper, workspaceDiffArtifact } from './artifacts.js';
 import { BaseCheckoutCache } from './base-cache.js';
 import { type CgroupFactory, detectCgroups } from './cgroup.js';
 import { insideWorkspace } from './cwd.js';
@@ -207,8 +207,7 @@ class LocalSandbox implements Sandbox {
       patterns: this.parts.patterns,
       scratch: this.parts.privateDir,
     });
-    const details = { source: 'workspace', baseCommit: this.baseCommit, ...(truncated ? { truncated } : {}) };
-    return [...kept, { name: WORKSPACE_DIFF, mediaType: 'text/x-diff', content: diff, details }];
+    return [...kept, workspaceDiffArtifact(this.baseCommit, { diff, truncated })];
   }
 
   async destroy(): Promise<void> {
