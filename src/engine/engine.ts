@@ -21,9 +21,11 @@ import { ToolExecutor } from '../tools/executor.js';
 import type { ToolRegistry } from '../tools/registry.js';
 import { builtinToolRegistry } from '../tools/registry.js';
 import { RunResources } from '../tools/run-resources.js';
+import { addUsage, Budget } from './budget.js';
 import { AgentNotFoundError, RunStateError } from './errors.js';
 import { currentOwner } from './owner.js';
 import { type RunEventListener, RunRecorder } from './recorder.js';
+import { type ChildRunner, Squad, type SquadLimits } from './squad.js';
 import { parseStructuredOutput } from './structured-output.js';
 import { buildSystemPrompt } from './system-prompt.js';
 
@@ -66,6 +68,12 @@ class RunStop extends Error {
 }
 
 type AbortCause = { kind: 'cancelled'; by: string } | { kind: 'timeout'; afterMs: number };
+
+/** A turn of a child run: it spends from its parent's budget and sits one level below it. */
+interface ChildTurn {
+  parentBudget: Budget;
+  depth: number;
+}
 
 const ZERO_USAGE: Usage = { inputTokens: 0, outputTokens: 0, costUsd: 0 };
 
@@ -220,6 +228,7 @@ export class Engine {
     message: string,
     signal: AbortSignal | undefined,
     kind: 'first' | 'follow-up',
+    child?: ChildTurn,
   ): Promise<RunRecord> {
     const existing = await this.store.getRun(runId);
     if (!existing) throw new RunStateError(`no run ${runId}: list runs with 'agentry runs list'`);
@@ -248,9 +257,25 @@ export class Engine {
               : 'wait for it to finish, or cancel it, before replying'),
       );
     }
-    const turn = new Turn(this, agent, model, run, message, this.recorder(runId));
+    const turn = new Turn(this, agent, model, run, message, this.recorder(runId), child);
     return turn.execute(signal);
   }
+
+  /** Create and run a child run for a parent's `invoke_agent` call, within the parent's limits. */
+  private readonly runChild: ChildRunner = async (agent, message, { parent, depth, signal, onCreated }) => {
+    const run = await this.createRun(agent, {
+      trigger: {
+        kind: 'agent',
+        source: parent.agent.name,
+        metadata: { parent_run_id: parent.run.id, parent_agent: parent.agent.name, depth },
+      },
+      parentRunId: parent.run.id,
+      baseRef: parent.baseCommit,
+      message,
+    });
+    await onCreated(run);
+    return this.executeTurn(run.id, message, signal, 'first', { parentBudget: parent.budget, depth });
+  };
 
   /** @internal Pieces a turn needs; kept here so the turn holds no configuration of its own. */
   get internals() {
@@ -263,6 +288,11 @@ export class Engine {
       heartbeatMs: this.heartbeatMs,
       owner: this.owner,
       env: this.env,
+      runChild: this.runChild,
+      squadLimits: {
+        maxDepth: this.project.config.squads.max_depth,
+        maxParallel: this.project.config.squads.max_parallel,
+      },
     };
   }
 }
@@ -273,6 +303,7 @@ class Turn {
   private readonly resources = new RunResources();
   private readonly startedAt = performance.now();
   private usage: Usage;
+  private budget: Budget;
   private step = 0;
 
   constructor(
@@ -282,8 +313,36 @@ class Turn {
     private readonly run: RunRecord,
     private readonly message: string,
     private readonly recorder: RunRecorder,
+    private readonly child?: ChildTurn,
   ) {
     this.usage = { ...(run.usage ?? ZERO_USAGE) };
+    this.budget = this.newBudget(this.usage);
+  }
+
+  private newBudget(used: Usage): Budget {
+    const { limits } = this.agent.spec;
+    return new Budget(
+      this.run.id,
+      this.agent.name,
+      { maxTokens: limits.max_tokens, maxCostUsd: limits.max_cost_usd },
+      used,
+      this.child?.parentBudget,
+    );
+  }
+
+  /** How far below a top-level run this one is: 0 for a run a person or system started. */
+  private get depth(): number {
+    if (this.child) return this.child.depth;
+    const depth = Number(this.run.trigger.metadata?.['depth'] ?? 0);
+    return Number.isFinite(depth) ? depth : 0;
+  }
+
+  /** A follow-up turn's budget starts from what the run and its children have spent before. */
+  private async countChildrenSpend(): Promise<void> {
+    if (this.turnNumber === 1) return;
+    const children = await this.engine.internals.store.listRuns({ parentRunId: this.run.id, limit: 10_000 });
+    if (children.length === 0) return;
+    this.budget = this.newBudget(children.reduce((sum, child) => addUsage(sum, child.usage), this.usage));
   }
 
   private get turnNumber(): number {
@@ -303,6 +362,7 @@ class Turn {
     };
     try {
       if (this.turnNumber === 1) await this.recordStart();
+      await this.countChildrenSpend();
       await this.recorder.event('turn.started', { turn: this.turnNumber, message: this.message });
       sandbox = await this.provision();
       const output = await this.loop(sandbox);
@@ -439,6 +499,7 @@ class Turn {
     const allowed = registry.allowedFor(spec.tools);
     const executor = new ToolExecutor(registry, allowed, this.agent.name);
     const offered = this.offeredTools(allowed);
+    const squad = allowed.includes('invoke_agent') ? this.squad(sandbox) : undefined;
     const { system, history } = await this.conversation(sandbox, allowed);
     const userMessage: ModelMessage = { role: 'user', content: this.message };
     const messages: ModelMessage[] = [...history, userMessage];
@@ -488,19 +549,20 @@ class Turn {
         continue;
       }
 
-      const toolMessage: ModelMessage = { role: 'tool', content: [] };
-      for (const call of toolCalls) {
-        this.throwIfAborted();
-        const output = await this.callTool(executor, sandbox, call.toolCallId, call.toolName, call.input);
-        (toolMessage.content as unknown[]).push({
-          type: 'tool-result',
+      const outputs = await this.callTools(executor, sandbox, squad, toolCalls);
+      const toolMessage: ModelMessage = {
+        role: 'tool',
+        content: toolCalls.map((call, index) => ({
+          type: 'tool-result' as const,
           toolCallId: call.toolCallId,
           toolName: call.toolName,
-          output,
-        });
-      }
+          output: outputs[index]!,
+        })),
+      };
       messages.push(toolMessage);
       await this.recorder.messages(this.turnNumber, [toolMessage]);
+      // Child runs spend from this run's budget: stop before the next model call if they spent it.
+      this.checkBudget();
     }
     throw new RunStop(
       'FAILED',
@@ -533,12 +595,64 @@ class Turn {
   /** The tools the model is offered: only allowed ones, schemas only (the engine executes them). */
   private offeredTools(allowed: readonly string[]): ToolSet {
     const { tools: registry } = this.engine.internals;
+    const { project } = this.engine.internals;
+    const offer = { spec: this.agent.spec, agent: (name: string) => project.agents.get(name)?.spec };
     const offered: ToolSet = {};
     for (const name of allowed) {
       const definition = registry.get(name)!;
-      offered[name] = tool({ description: definition.description, inputSchema: definition.inputSchema });
+      const description = definition.describeFor?.(offer) ?? definition.description;
+      offered[name] = tool({ description, inputSchema: definition.inputSchema });
     }
     return offered;
+  }
+
+  /** The squad behind this turn's `invoke_agent` calls. */
+  private squad(sandbox: Sandbox): Squad {
+    const { runChild, squadLimits } = this.engine.internals;
+    const limits: SquadLimits = { ...squadLimits, maxChildRuns: this.agent.spec.limits.max_child_runs };
+    return new Squad(
+      {
+        run: this.run,
+        agent: this.agent,
+        recorder: this.recorder,
+        budget: this.budget,
+        signal: this.controller.signal,
+        depth: this.depth,
+        baseCommit: sandbox.baseCommit,
+      },
+      limits,
+      runChild,
+    );
+  }
+
+  /**
+   * Run one step's tool calls. Consecutive calls of concurrent tools (readers, `invoke_agent`) run
+   * at once; any other call runs alone, in the order the model gave. Outputs keep the calls' order.
+   */
+  private async callTools(
+    executor: ToolExecutor,
+    sandbox: Sandbox,
+    squad: Squad | undefined,
+    calls: readonly { toolCallId: string; toolName: string; input: unknown }[],
+  ): Promise<ToolOutput[]> {
+    const { tools: registry } = this.engine.internals;
+    const concurrent = (index: number) => registry.get(calls[index]!.toolName)?.concurrent === true;
+    const outputs: ToolOutput[] = [];
+    let index = 0;
+    while (index < calls.length) {
+      this.throwIfAborted();
+      let end = index + 1;
+      if (concurrent(index)) while (end < calls.length && concurrent(end)) end += 1;
+      const batch = calls.slice(index, end);
+      const results = await Promise.all(
+        batch.map((call) =>
+          this.callTool(executor, sandbox, squad, call.toolCallId, call.toolName, call.input),
+        ),
+      );
+      outputs.push(...results);
+      index = end;
+    }
+    return outputs;
   }
 
   private async callModel(system: string, messages: ModelMessage[], tools: ToolSet) {
@@ -562,10 +676,11 @@ class Turn {
   private async callTool(
     executor: ToolExecutor,
     sandbox: Sandbox,
+    squad: Squad | undefined,
     callId: string,
     name: string,
     input: unknown,
-  ): Promise<{ type: 'json'; value: never } | { type: 'text' | 'error-text'; value: string }> {
+  ): Promise<ToolOutput> {
     const { redactor } = this.engine.internals;
     await this.recorder.event('tool-call.started', { step: this.step, callId, tool: name, input });
     const { project, env } = this.engine.internals;
@@ -579,6 +694,8 @@ class Turn {
       resources: this.resources,
       session: sandbox.session,
       signal: this.controller.signal,
+      callId,
+      squad,
     });
     if (outcome.status === 'denied') {
       await this.recorder.event('tool-call.denied', {
@@ -629,31 +746,19 @@ class Turn {
   }
 
   private addUsage(inputTokens: number, outputTokens: number): void {
-    this.usage = {
-      inputTokens: this.usage.inputTokens + inputTokens,
-      outputTokens: this.usage.outputTokens + outputTokens,
-      costUsd: this.usage.costUsd + costUsd(this.model.pricing, inputTokens, outputTokens),
+    const delta = {
+      inputTokens,
+      outputTokens,
+      costUsd: costUsd(this.model.pricing, inputTokens, outputTokens),
     };
+    this.usage = addUsage(this.usage, delta);
+    this.budget.add(delta);
   }
 
+  /** Stops the run when its budget, or that of an ancestor covering it, is spent. */
   private checkBudget(): void {
-    const { limits } = this.agent.spec;
-    const file = `.agentry/agents/${this.agent.name}.yml`;
-    const tokens = this.usage.inputTokens + this.usage.outputTokens;
-    if (limits.max_tokens !== undefined && tokens > limits.max_tokens) {
-      throw new RunStop(
-        'FAILED',
-        'budget',
-        `used ${tokens} tokens, over limits.max_tokens ${limits.max_tokens} in ${file}`,
-      );
-    }
-    if (limits.max_cost_usd !== undefined && this.usage.costUsd > limits.max_cost_usd) {
-      throw new RunStop(
-        'FAILED',
-        'budget',
-        `spent $${this.usage.costUsd.toFixed(4)}, over limits.max_cost_usd $${limits.max_cost_usd} in ${file}`,
-      );
-    }
+    const overrun = this.budget.overrun();
+    if (overrun) throw new RunStop('FAILED', 'budget', overrun.message);
   }
 
   private throwIfAborted(): void {
@@ -718,6 +823,9 @@ class Turn {
     return (await store.getRun(this.run.id)) ?? final!;
   }
 }
+
+/** A tool result as the AI SDK's tool message carries it. */
+type ToolOutput = { type: 'json'; value: never } | { type: 'text' | 'error-text'; value: string };
 
 function elapsedMs(since: number): number {
   return Math.round(performance.now() - since);

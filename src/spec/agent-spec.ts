@@ -129,6 +129,13 @@ export const limitsSchema = z.strictObject({
     .positive()
     .optional()
     .describe('Input plus output tokens per run; over it the run fails with budget.'),
+  /** Child runs (`invoke_agent`) one turn may start in all; more are refused to the model. */
+  max_child_runs: z
+    .number()
+    .int()
+    .nonnegative()
+    .default(10)
+    .describe('Child runs (invoke_agent) one turn may start in all; more are refused to the model.'),
 });
 
 /** Gitignore-style globs of paths the file and git tools may not change; `!` cannot unprotect. */
@@ -267,7 +274,7 @@ export const agentSpecSchema = z.strictObject({
     .default([])
     .describe('Systems that start this agent besides people and code.'),
   limits: limitsSchema
-    .default({ max_steps: 25, timeout: '10m' })
+    .default({ max_steps: 25, timeout: '10m', max_child_runs: 10 })
     .describe('Bounds on one run; hitting one ends the run as FAILED.'),
   concurrency: concurrencySchema
     .optional()

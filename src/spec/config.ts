@@ -362,6 +362,26 @@ export const toolsConfigSchema = z.strictObject({
     .describe('The author of commits made by git_commit; "Agentry <agent-name>" when absent.'),
 });
 
+/** How far squads of agents (`agents_squad`, `invoke_agent`) may grow. */
+export const squadsConfigSchema = z.strictObject({
+  /** Levels of child runs below a run a person or system started (a child of a child is 2). */
+  max_depth: z
+    .number()
+    .int()
+    .min(1)
+    .max(10)
+    .default(3)
+    .describe('Levels of child runs below a run a person or system started; a child of a child is 2.'),
+  /** Child runs of one parent running at once; more wait for a slot. */
+  max_parallel: z
+    .number()
+    .int()
+    .positive()
+    .max(64)
+    .default(4)
+    .describe('Child runs of one parent running at once; more wait for a slot.'),
+});
+
 /** `.agentry/config.yml`. */
 export const configSchema = z.strictObject({
   version: z.literal(1).default(1).describe('The config format version; 1.'),
@@ -391,6 +411,9 @@ export const configSchema = z.strictObject({
     .record(z.string(), warehouseConfigSchema)
     .default({})
     .describe('Named warehouses tools may query.'),
+  squads: squadsConfigSchema
+    .default({ max_depth: 3, max_parallel: 4 })
+    .describe('How deep and wide squads of agents (invoke_agent) may grow.'),
   integrations: integrationsConfigSchema.default({}).describe('Slack, GitHub, Linear and Airflow endpoints.'),
   /** The dbt project's artifacts; defaults to `target/` of a dbt project at the project root. */
   dbt: dbtConfigSchema
@@ -413,3 +436,4 @@ export type SandboxConfig = z.infer<typeof sandboxConfigSchema>;
 export type WarehouseConfig = z.infer<typeof warehouseConfigSchema>;
 export type DbtConfig = z.infer<typeof dbtConfigSchema>;
 export type ToolsConfig = z.infer<typeof toolsConfigSchema>;
+export type SquadsConfig = z.infer<typeof squadsConfigSchema>;

@@ -32,6 +32,29 @@ export function agentRuleIssues(spec: AgentSpec, document: YamlDocument, facts: 
 
 function squadIssues(spec: AgentSpec, document: YamlDocument, agentNames: ReadonlySet<string>): SpecIssue[] {
   const issues: SpecIssue[] = [];
+  const tools = spec.tools;
+  const listed = tools?.list.indexOf('invoke_agent') ?? -1;
+  const mayInvoke = tools !== undefined && (tools.mode === 'allowlist') === listed >= 0;
+  if (tools?.mode === 'allowlist' && listed >= 0 && spec.agents_squad.length === 0) {
+    issues.push(
+      document.issueAt(
+        ['tools', 'list', listed],
+        'invoke_agent needs agents_squad: list the agents this one may invoke, or remove invoke_agent',
+      ),
+    );
+  }
+  if (spec.agents_squad.length > 0 && !mayInvoke) {
+    issues.push(
+      document.issueAt(
+        ['agents_squad'],
+        'agents_squad lists agents but invoke_agent is not allowed: add invoke_agent to tools.list',
+      ),
+    );
+  }
+  spec.agents_squad.forEach((member, index) => {
+    if (member !== spec.name) return;
+    issues.push(document.issueAt(['agents_squad', index], `an agent cannot be in its own agents_squad`));
+  });
   spec.agents_squad.forEach((member, index) => {
     if (agentNames.has(member)) return;
     const hint = didYouMean(member, agentNames);

@@ -30,6 +30,10 @@ export interface RecordedRequest {
   receivedAt: number;
   /** Index in the script of the step that answered; undefined when refused before taking a step. */
   stepIndex: number | undefined;
+  /** The agent the request came from, read from the system prompt (`You are NAME, …`); undefined when none. */
+  agent: string | undefined;
+  /** True when the step came from `scripts[agent]` rather than the shared `script`. */
+  perAgent: boolean;
   /** The HTTP status answered; undefined when the client went away before the answer. */
   status: number | undefined;
   /** True when the client disconnected (aborted, timed out) before the answer was complete. */
@@ -52,8 +56,15 @@ export interface ScriptedModelServer {
 
 /** How to start a scripted model. */
 export interface ScriptedModelOptions {
-  /** The answers, one step per request, in order. */
-  script: ScriptStep[];
+  /** The answers, one step per request, in order. Requests of agents with a script in `scripts` skip it. */
+  script?: ScriptStep[];
+  /**
+   * A script per agent, for squads whose members run in parallel. A request is matched to its agent
+   * by the system prompt Agentry writes (`You are NAME, …`) and answered with the step at the
+   * conversation's position (how many assistant messages it holds, plus error steps already
+   * answered in it), so parallel runs each follow their own script whatever the interleaving.
+   */
+  scripts?: Record<string, ScriptStep[]>;
   /** The interface to listen on; `127.0.0.1` by default. */
   host?: string;
   /** The port; `0` (any free port) by default. */
@@ -99,6 +110,9 @@ export async function startScriptedModel(options: ScriptedModelOptions): Promise
 class ScriptedModel implements ScriptedModelServer {
   readonly requests: RecordedRequest[] = [];
   private readonly script: ScriptStep[];
+  private readonly scripts: Map<string, ScriptStep[]>;
+  /** Error steps answered per agent conversation: a retry of the same request takes the next step. */
+  private readonly errorsServed = new Map<string, number>();
   private readonly whenExhausted: 'error' | 'repeat-last';
   private readonly requireApiKey: string | undefined;
   private readonly models: string[];
@@ -114,7 +128,10 @@ class ScriptedModel implements ScriptedModelServer {
   private closing: Promise<void> | undefined;
 
   constructor(options: ScriptedModelOptions) {
-    this.script = parseScript(options.script);
+    this.script = parseScript(options.script ?? []);
+    this.scripts = new Map(
+      Object.entries(options.scripts ?? {}).map(([agent, steps]) => [agent, parseScript(steps)]),
+    );
     this.whenExhausted = options.whenExhausted ?? 'error';
     this.requireApiKey = options.requireApiKey;
     this.models = options.models ?? ['scripted-model'];
@@ -231,6 +248,7 @@ class ScriptedModel implements ScriptedModelServer {
         return sendJson(response, 400, errorBody({ message, type: 'invalid_request_error' }));
       }
       record = recordOf(body, request.headers.authorization);
+      record.perAgent = record.agent !== undefined && this.scripts.has(record.agent);
       this.requests.push(record);
       await this.answer(record, body, response, disconnected.signal);
     } finally {
@@ -254,8 +272,8 @@ class ScriptedModel implements ScriptedModelServer {
     const invalid = invalidRequestMessage(body);
     if (invalid) return send(400, errorBody({ message: invalid, type: 'invalid_request_error' }));
 
-    const taken = this.takeStep();
-    if (!taken) return send(500, this.exhaustedError());
+    const taken = record.perAgent ? this.takeAgentStep(record) : this.takeStep();
+    if (!taken) return send(500, record.perAgent ? this.agentExhaustedError(record) : this.exhaustedError());
     record.stepIndex = taken.index;
     const { step } = taken;
 
@@ -297,6 +315,31 @@ class ScriptedModel implements ScriptedModelServer {
     const last = this.script[lastIndex];
     if (this.whenExhausted === 'repeat-last' && last) return { step: last, index: lastIndex };
     return undefined;
+  }
+
+  /** The step at this conversation's position in its agent's script. */
+  private takeAgentStep(record: RecordedRequest): { step: ScriptStep; index: number } | undefined {
+    const script = this.scripts.get(record.agent!)!;
+    const key = conversationKey(record);
+    const answered = record.messages.filter(
+      (message) => (message as { role?: unknown })?.role === 'assistant',
+    );
+    const errors = this.errorsServed.get(key) ?? 0;
+    const position = answered.length + errors;
+    const index =
+      position < script.length ? position : this.whenExhausted === 'repeat-last' ? script.length - 1 : -1;
+    const step = script[index];
+    if (!step) return undefined;
+    if ('error' in step) this.errorsServed.set(key, errors + 1);
+    return { step, index };
+  }
+
+  private agentExhaustedError(record: RecordedRequest) {
+    return errorBody({
+      message: `The scripted model's script for agent ${record.agent} is exhausted: its conversation asked for more steps than the script has.`,
+      type: 'server_error',
+      code: 'script_exhausted',
+    });
   }
 
   private exhaustedError() {
@@ -370,9 +413,27 @@ function recordOf(body: Record<string, unknown>, authorization: string | undefin
     body,
     receivedAt: Date.now(),
     stepIndex: undefined,
+    agent: agentOf(body['messages']),
+    perAgent: false,
     status: undefined,
     aborted: false,
   };
+}
+
+/** The agent a request is from: Agentry's system prompt starts `You are NAME, …`. */
+function agentOf(messages: unknown): string | undefined {
+  if (!Array.isArray(messages)) return undefined;
+  const system = messages.find((message) => (message as { role?: unknown })?.role === 'system') as
+    | { content?: unknown }
+    | undefined;
+  const content = typeof system?.content === 'string' ? system.content : undefined;
+  return content?.match(/^You are ([a-z0-9][a-z0-9_-]*),/)?.[1];
+}
+
+/** One agent conversation: its agent and first user message (a run's trigger message). */
+function conversationKey(record: RecordedRequest): string {
+  const first = record.messages.find((message) => (message as { role?: unknown })?.role === 'user');
+  return `${record.agent}\0${JSON.stringify(first ?? null)}`;
 }
 
 /** What OpenAI would refuse with a 400 before generating anything. */

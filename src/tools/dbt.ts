@@ -318,6 +318,7 @@ export const dbtListModelsTool = defineTool({
     'Use dbt_get_model for one model in detail and dbt_models_missing to find gaps in tests and docs.',
   ].join(' '),
   inputSchema: listInput,
+  concurrent: true,
   async execute(input, context) {
     const loaded = await loadDbtManifest(context);
     const manifest = loaded.value;
@@ -412,6 +413,7 @@ export const dbtGetModelTool = defineTool({
     'Accepts a name, a unique id, source_name.table or a file path; an unknown name gets suggestions.',
   ].join(' '),
   inputSchema: getModelInput,
+  concurrent: true,
   async execute(input, context) {
     const loaded = await loadDbtManifest(context);
     const manifest = loaded.value;
@@ -613,6 +615,7 @@ export const dbtLineageTool = defineTool({
     'A node reached twice is expanded once and then marked "(see above)". Tests are left out unless include_tests.',
   ].join(' '),
   inputSchema: lineageInput,
+  concurrent: true,
   async execute(input, context) {
     const loaded = await loadDbtManifest(context);
     const manifest = loaded.value;
@@ -722,6 +725,7 @@ export const dbtFailedNodesTool = defineTool({
     'then dbt_get_model, dbt_lineage and read_file on the compiled SQL to find the cause.',
   ].join(' '),
   inputSchema: failedInput,
+  concurrent: true,
   async execute(input, context) {
     const results = await loadDbtRunResults(context);
     const notes: string[] = [];
@@ -880,6 +884,7 @@ export const dbtModelsMissingTool = defineTool({
     'Use it to plan which tests and docs to add; dbt_get_model shows one model in full.',
   ].join(' '),
   inputSchema: missingInput,
+  concurrent: true,
   async execute(input, context) {
     const loaded = await loadDbtManifest(context);
     const manifest = loaded.value;

@@ -50,6 +50,8 @@ export class ToolExecutor {
         durationMs: elapsed(),
       };
     }
+    const refusal = tool.deny?.(parsed.data, context);
+    if (refusal !== undefined) return { status: 'denied', code: 'tool.denied', error: refusal };
     try {
       const result = await tool.execute(parsed.data, context);
       return {

@@ -76,6 +76,7 @@ export const readFileTool = defineTool({
     'To find a file first, use list_directory or search_files_and_directories.',
   ].join(' '),
   inputSchema: readFileInput,
+  concurrent: true,
   async execute(input, context) {
     const shown = displayPath(input.path);
     const file = await resolveInWorkspace(context.session.root, input.path, { mustExist: true });
@@ -230,6 +231,7 @@ export const listDirectoryTool = defineTool({
     'To find files by name or content across the repository, use search_files_and_directories.',
   ].join(' '),
   inputSchema: listDirectoryInput,
+  concurrent: true,
   async execute(input, context) {
     const shown = displayPath(input.path);
     const root = await resolveInWorkspace(context.session.root, '.', { mustExist: true });
@@ -414,6 +416,7 @@ export const searchFilesTool = defineTool({
     `Returns at most max_results results (default 100) and about 100 KB, with a note when there were more.`,
   ].join(' '),
   inputSchema: searchInput,
+  concurrent: true,
   async execute(input, context) {
     if (input.pattern === undefined && input.regex === undefined) {
       throw new ToolError(

@@ -230,6 +230,7 @@ export const gitDiffTool = defineTool({
     'Output is capped at about 100 KB with a note saying what was cut.',
   ].join(' '),
   inputSchema: gitDiffInput,
+  concurrent: true,
   async execute(input, context) {
     const specs = await pathspecs(input.paths, context);
     const start = input.base === undefined ? await runStartCommit(context) : undefined;
@@ -413,6 +414,7 @@ export const gitLogTool = defineTool({
     'Use git_diff with base/target to see what a commit changed, and git_blame for who last changed each line.',
   ].join(' '),
   inputSchema: gitLogInput,
+  concurrent: true,
   async execute(input, context) {
     const specs = input.path === undefined ? [] : await pathspecs([input.path], context);
     const ref = input.ref === undefined ? 'HEAD' : await resolveRef(input.ref, context);
@@ -510,6 +512,7 @@ export const gitBlameTool = defineTool({
     'Uncommitted lines show as "Not Committed Yet".',
   ].join(' '),
   inputSchema: gitBlameInput,
+  concurrent: true,
   async execute(input, context) {
     const [spec] = await pathspecs([input.path], context);
     const start = input.start_line ?? 1;

@@ -16,6 +16,8 @@ export { editFileTool, editTools, MAX_EDIT_FILE_BYTES, MAX_WRITE_BYTES, writeFil
 export { PathEscapeError, ToolDeniedError, ToolError } from './errors.js';
 export { type ToolCallOutcome, ToolExecutor } from './executor.js';
 export { listDirectoryTool, readFileTool, searchFilesTool } from './files.js';
+export { invokeAgentTool } from './invoke-agent.js';
+export type { ChildRunResult, SquadInvoker } from './squad.js';
 export { gitBlameTool, gitCommitTool, gitDiffTool, gitLogTool, gitTools } from './git.js';
 export { logTools, readLogTool, searchLogTool } from './logs.js';
 export {

@@ -242,6 +242,7 @@ export const readLogTool = defineTool({
     'Logs of any size are streamed, never loaded whole. To find the error in a long log first, use search_log.',
   ].join(' '),
   inputSchema: readLogInput,
+  concurrent: true,
   async execute(input, context) {
     if (input.tail !== undefined && (input.offset !== undefined || input.limit !== undefined)) {
       throw new ToolError('tool.invalid-input', 'give tail, or offset (and limit), not both');
@@ -366,6 +367,7 @@ export const searchLogTool = defineTool({
     'Use read_log with offset to read more around a line number.',
   ].join(' '),
   inputSchema: searchLogInput,
+  concurrent: true,
   async execute(input, context) {
     const regex = input.pattern === undefined ? undefined : compileRegex(input.pattern, input.case_sensitive);
     const opened = await openLog(input, context);

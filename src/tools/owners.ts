@@ -290,6 +290,7 @@ export const findOwnerTool = defineTool({
     'Ends with the best contact. Give a model name or a path relative to the repository root.',
   ].join(' '),
   inputSchema: findOwnerInput,
+  concurrent: true,
   async execute(input, context) {
     const target = await resolveTarget(input.target, context);
     const lines = [`Owners of ${target.label}`];

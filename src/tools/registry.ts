@@ -4,6 +4,7 @@ import { dbtTools } from './dbt.js';
 import { editTools } from './edit.js';
 import { listDirectoryTool, readFileTool, searchFilesTool } from './files.js';
 import { gitTools } from './git.js';
+import { invokeAgentTool } from './invoke-agent.js';
 import { logTools } from './logs.js';
 import { findOwnerTool } from './owners.js';
 import { sqlTools } from './sql.js';
@@ -55,5 +56,6 @@ export function builtinToolRegistry(): ToolRegistry {
     ...logTools,
     ...editTools,
     ...gitTools,
+    invokeAgentTool,
   ]);
 }

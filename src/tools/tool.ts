@@ -3,6 +3,7 @@ import type { SandboxSession } from '../sandbox/driver.js';
 import type { AgentSpec } from '../spec/agent-spec.js';
 import type { AgentryConfig } from '../spec/config.js';
 import type { RunResources } from './run-resources.js';
+import type { SquadInvoker } from './squad.js';
 
 /**
  * What a tool may touch while it runs: the run's sandbox session, and — for broker tools that
@@ -25,6 +26,17 @@ export interface ToolContext {
   session: SandboxSession;
   /** Aborted when the run is cancelled or times out. */
   signal: AbortSignal;
+  /** The model's id for this call, when the engine runs it (it links child runs to the call). */
+  callId?: string;
+  /** Starts child runs of the agent's squad (`invoke_agent`); absent where no engine runs them. */
+  squad?: SquadInvoker;
+}
+
+/** What a tool may tailor to the agent it is offered to (e.g. `invoke_agent` lists the squad). */
+export interface OfferContext {
+  spec: AgentSpec;
+  /** Another agent of the project, by name; undefined when there is none. */
+  agent(name: string): AgentSpec | undefined;
 }
 
 /** What a tool hands back to the model. */
@@ -44,6 +56,18 @@ export interface ToolDefinition<Input = unknown> {
   /** What the model reads to pick the tool: when to use it, what it returns, its limits. */
   description: string;
   inputSchema: z.ZodType<Input, unknown>;
+  /**
+   * True when calls may run at the same time as other calls of the same step: the tool only reads,
+   * or works in its own sandbox (`invoke_agent`). Calls of tools without it run one at a time, in order.
+   */
+  concurrent?: boolean;
+  /** The description offered to one agent, when it depends on the agent (its squad, its channel). */
+  describeFor?(context: OfferContext): string;
+  /**
+   * Refuse a call before it runs, for reasons the allowlist cannot see (an agent outside the squad).
+   * Returns why, and the call is recorded as `tool-call.denied`; undefined lets it run.
+   */
+  deny?(input: Input, context: ToolContext): string | undefined;
   /**
    * Do the work. Throw a `ToolError` (or any error) for failures the model should see as an
    * error result; the run goes on.

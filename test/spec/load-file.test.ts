@@ -28,7 +28,7 @@ describe('loadAgentFile', () => {
       model: 'default',
       agents_squad: [],
       triggers: [],
-      limits: { max_steps: 25, timeout: '10m' },
+      limits: { max_steps: 25, timeout: '10m', max_child_runs: 10 },
     });
   });
 
@@ -64,7 +64,7 @@ describe('loadAgentFile', () => {
         line: 5,
         column: 3,
         message:
-          "unknown key 'budget' in 'limits': expected one of max_steps, timeout, max_cost_usd, max_tokens",
+          "unknown key 'budget' in 'limits': expected one of max_steps, timeout, max_cost_usd, max_tokens, max_child_runs",
       },
     ]);
   });

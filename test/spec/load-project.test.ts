@@ -51,7 +51,7 @@ describe('loadProject on a valid project', () => {
     expect(maintainer.file).toBe(file);
     expect(maintainer.source).toBe('agentry');
     expect(maintainer.hash).toBe(createHash('sha256').update(readFileSync(file)).digest('hex'));
-    expect(maintainer.spec.limits).toEqual({ max_steps: 40, timeout: '15m', max_cost_usd: 2 });
+    expect(maintainer.spec.limits).toEqual({ max_steps: 40, timeout: '15m', max_cost_usd: 2, max_child_runs: 10 });
     expect(maintainer.spec.triggers).toHaveLength(2);
     expect(maintainer.spec.output?.schema).toMatchObject({ required: ['summary'] });
 
@@ -63,7 +63,7 @@ describe('loadProject on a valid project', () => {
       tools: { mode: 'allowlist', list: ['read_file'] },
       agents_squad: [],
       triggers: [],
-      limits: { max_steps: 25, timeout: '10m' },
+      limits: { max_steps: 25, timeout: '10m', max_child_runs: 10 },
     });
 
     const reviewer = project.agents.get('pr-reviewer')!;
