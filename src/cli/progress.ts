@@ -46,10 +46,68 @@ export function renderEvent(stored: RunEvent): string | undefined {
       return `✘ failed (${event.payload.reason}): ${event.payload.error}`;
     case 'run.cancelled':
       return `■ cancelled${event.payload.reason ? `: ${event.payload.reason}` : ''}`;
+    case 'child-run.started':
+      return `    ⇉ ${event.payload.agent} started (run ${event.payload.childRunId})`;
+    case 'child-run.ended': {
+      const { agent, status, failureReason, durationMs } = event.payload as {
+        agent?: string;
+        status: string;
+        failureReason?: string | null;
+        durationMs?: number;
+      };
+      const reason = failureReason ? ` (${failureReason})` : '';
+      const took = durationMs === undefined ? '' : ` in ${formatDuration(durationMs)}`;
+      return `    ⇇ ${agent ?? event.payload.childRunId} ${status.toLowerCase()}${reason}${took}`;
+    }
+    case 'notification.sent': {
+      const { channel, kind, transport } = event.payload as {
+        channel: string;
+        kind?: string;
+        transport?: string;
+      };
+      return `  ✉ ${kind ?? 'message'} → ${channel}${transport === 'outbox' ? ' (outbox: Slack is not configured)' : ''}`;
+    }
+    case 'notification.failed':
+      return `  ✉ ${event.payload.channel} failed: ${brief(event.payload.error, 140)} (the run goes on)`;
     case 'model.request':
     case 'tool-call.started':
       return undefined;
     default:
-      return `  ${event.type} ${brief(event.payload)}`;
+      return `  ${stored.type} ${brief(stored.payload)}`;
   }
+}
+
+/** Events of child runs shown in a parent's live view: their steps and tool calls, nothing else. */
+const CHILD_EVENTS = new Set([
+  'model.response',
+  'tool-call.completed',
+  'tool-call.failed',
+  'tool-call.denied',
+]);
+
+/**
+ * A live view for a run and the child runs it starts: the engine reports every run's events, so
+ * a child's lines are indented under its parent and labelled with its agent, and only its steps
+ * and tool calls are shown (the parent says when it starts and ends).
+ */
+export function liveView(): (event: RunEvent) => string | undefined {
+  const children = new Map<string, { label: string; depth: number }>();
+  return (stored) => {
+    const event = typedEvent(stored);
+    if (event.type === 'run.created' && event.payload.parentRunId) {
+      const parent = children.get(event.payload.parentRunId);
+      children.set(event.runId, { label: event.payload.agent, depth: (parent?.depth ?? 0) + 1 });
+      return undefined;
+    }
+    const child = children.get(event.runId);
+    if (!child) {
+      const line = renderEvent(stored);
+      return line;
+    }
+    if (!CHILD_EVENTS.has(event.type) && !event.type.startsWith('child-run.')) return undefined;
+    const line = renderEvent(stored);
+    return line === undefined
+      ? undefined
+      : `${'  '.repeat(child.depth)}  [${child.label}] ${line.trimStart()}`;
+  };
 }

@@ -86,10 +86,15 @@ export interface Artifact {
   created_at: string;
 }
 
-/** A run with its conversation, child runs and artifacts (`GET /runs/{id}`). */
+/** A child run with the runs it started in turn (`output.object` is each one's structured answer). */
+export interface RunTree extends Run {
+  child_runs: RunTree[];
+}
+
+/** A run with its conversation, child runs (the whole tree) and artifacts (`GET /runs/{id}`). */
 export interface RunDetail extends Run {
   messages: RunMessage[];
-  child_runs: Run[];
+  child_runs: RunTree[];
   artifacts: Artifact[];
 }
 

@@ -11,6 +11,7 @@ import {
   runEventSchema,
   runListSchema,
   runSchema,
+  runTreeSchema,
   sendMessageBodySchema,
   triggerRunBodySchema,
 } from './schemas.js';
@@ -47,6 +48,7 @@ function components(): Json {
   const responses = z.registry<{ id: string }>();
   responses.add(runSchema, { id: 'Run' });
   responses.add(runDetailSchema, { id: 'RunDetail' });
+  responses.add(runTreeSchema, { id: 'RunTree' });
   responses.add(runListSchema, { id: 'RunList' });
   responses.add(runEventSchema, { id: 'RunEvent' });
   responses.add(runEventListSchema, { id: 'RunEventList' });

@@ -169,11 +169,22 @@ export const artifactSchema = z.object({
   created_at: z.string(),
 });
 
+/** A child run with the runs it started in turn: the whole squad's outputs in one response. */
+export const runTreeSchema = runSchema
+  .extend({
+    get child_runs() {
+      return z.array(runTreeSchema).describe('Runs this run started with invoke_agent.');
+    },
+  })
+  .describe('A child run with the runs it started.');
+
 /** `GET /api/v1/runs/{id}`. */
 export const runDetailSchema = runSchema
   .extend({
     messages: z.array(runMessageSchema),
-    child_runs: z.array(runSchema).describe('Runs this run started with invoke_agent.'),
+    child_runs: z
+      .array(runTreeSchema)
+      .describe('Runs this run started with invoke_agent, each with its own child runs.'),
     artifacts: z.array(artifactSchema),
   })
   .describe('A run with its conversation, child runs and artifacts.');
@@ -240,6 +251,7 @@ export type SendMessageBody = z.infer<typeof sendMessageBodySchema>;
 export type ListRunsQuery = z.infer<typeof listRunsQuerySchema>;
 export type RunView = z.infer<typeof runSchema>;
 export type RunDetailView = z.infer<typeof runDetailSchema>;
+export type RunTreeView = z.infer<typeof runTreeSchema>;
 export type RunListView = z.infer<typeof runListSchema>;
 export type RunEventView = z.infer<typeof runEventSchema>;
 export type RunEventListView = z.infer<typeof runEventListSchema>;

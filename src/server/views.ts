@@ -1,7 +1,15 @@
 import { relative } from 'node:path';
 import type { LoadedAgent } from '../spec/index.js';
+import type { RunTree } from '../store/run-tree.js';
 import type { Artifact, RunEvent, RunMessage, RunRecord } from '../store/types.js';
-import type { AgentDetailView, AgentSummaryView, RunEventView, RunMessageView, RunView } from './schemas.js';
+import type {
+  AgentDetailView,
+  AgentSummaryView,
+  RunEventView,
+  RunMessageView,
+  RunTreeView,
+  RunView,
+} from './schemas.js';
 
 /** A run on the wire (snake_case). */
 export function runView(run: RunRecord): RunView {
@@ -39,6 +47,11 @@ export function runView(run: RunRecord): RunView {
     event_count: run.eventCount,
     head_hash: run.headHash,
   };
+}
+
+/** A child run on the wire with its own child runs, recursively. */
+export function runTreeView(tree: RunTree): RunTreeView {
+  return { ...runView(tree.run), child_runs: tree.children.map(runTreeView) };
 }
 
 export function runMessageView(message: RunMessage): RunMessageView {

@@ -26,5 +26,6 @@ export {
 export { type Migration, SQLITE_MIGRATIONS } from './migrations/sqlite.js';
 export { openStore } from './open-store.js';
 export type { RunStore } from './run-store.js';
+export { loadRunTree, type RunTree } from './run-tree.js';
 export { SqliteRunStore, type SqliteRunStoreOptions } from './sqlite.js';
 export * from './types.js';

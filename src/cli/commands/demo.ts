@@ -9,7 +9,7 @@ import { verifyRunAudit } from '../../store/index.js';
 import { parseScript, type ScriptedModelServer, startScriptedModel } from '../../testing/index.js';
 import { openContext } from '../context.js';
 import type { Io } from '../io.js';
-import { renderEvent } from '../progress.js';
+import { liveView } from '../progress.js';
 import { exitCodeFor } from './run.js';
 
 const execFileAsync = promisify(execFile);
@@ -61,8 +61,9 @@ export async function demoCommand(options: DemoOptions, io: Io): Promise<number>
 async function runDemo(dir: string, io: Io): Promise<number> {
   const context = await openContext({ project: dir, warn: io.err });
   try {
+    const render = liveView();
     context.engine.on((event) => {
-      const line = renderEvent(event);
+      const line = render(event);
       if (line) io.err(context.redactor.redactText(line));
     });
     const run = await context.engine.triggerRun(DEMO_AGENT, DEMO_MESSAGE, {

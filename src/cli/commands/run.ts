@@ -2,7 +2,7 @@ import type { RunRecord } from '../../store/types.js';
 import { blockingIssues, openContext } from '../context.js';
 import { CliUsageError } from '../errors.js';
 import type { Io } from '../io.js';
-import { renderEvent } from '../progress.js';
+import { liveView } from '../progress.js';
 import { runDetails } from './runs.js';
 
 export interface RunOptions {
@@ -61,10 +61,11 @@ async function withProgress(
   io: Io,
   execute: (signal: AbortSignal) => Promise<RunRecord>,
 ): Promise<number> {
+  const render = liveView();
   const unsubscribe = options.quiet
     ? () => undefined
     : context.engine.on((event) => {
-        const line = renderEvent(event);
+        const line = render(event);
         if (line) io.err(context.redactor.redactText(line));
       });
   const controller = new AbortController();

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RunStore } from '../../store/run-store.js';
+import { loadRunTree, type RunTree } from '../../store/run-tree.js';
 import {
   RUN_STATUSES,
   type RunFilter,
@@ -18,7 +19,7 @@ interface CommonOptions {
   json?: boolean;
 }
 
-/** The whole run: record, events, messages, artifacts. What `--json` prints. */
+/** The whole run: record, events, messages, artifacts, and its child runs' tree. What `--json` prints. */
 export async function runDetails(store: RunStore, runId: string) {
   const run = await requireRun(store, runId);
   return {
@@ -26,6 +27,7 @@ export async function runDetails(store: RunStore, runId: string) {
     events: await store.listEvents(runId),
     messages: await store.listMessages(runId),
     artifacts: await store.listArtifacts(runId),
+    children: (await loadRunTree(store, run)).children,
   };
 }
 
@@ -103,12 +105,33 @@ export async function showRunCommand(runId: string, options: CommonOptions, io: 
     if (run.error) lines.push(`error     ${run.error}`);
     for (const artifact of details.artifacts)
       lines.push(`artifact  ${artifact.name} (${artifact.size} bytes)`);
-    if (run.output) lines.push('', run.output.text);
+    if (details.children.length > 0) lines.push('', 'child runs', ...treeLines(details.children, '  '));
+    if (run.output?.object !== undefined) lines.push('', JSON.stringify(run.output.object, null, 2));
+    else if (run.output) lines.push('', run.output.text);
     io.out(lines.join('\n'));
     return 0;
   } finally {
     await context.close();
   }
+}
+
+/** Child runs as an indented tree: one line each, then its structured output (or error) in brief. */
+function treeLines(children: readonly RunTree[], indent: string): string[] {
+  const lines: string[] = [];
+  children.forEach((child, index) => {
+    const last = index === children.length - 1;
+    const { run } = child;
+    const duration = runDurationMs(run);
+    const status = run.status + (run.failureReason ? ` (${run.failureReason})` : '');
+    const cost = run.usage.costUsd > 0 ? ` · $${run.usage.costUsd.toFixed(4)}` : '';
+    const took = duration === undefined ? '' : ` · ${formatDuration(duration)}`;
+    lines.push(`${indent}${last ? '└─' : '├─'} ${run.id}  ${run.agent}  ${status}${took}${cost}`);
+    const below = `${indent}${last ? '   ' : '│  '}`;
+    if (run.error) lines.push(`${below}error   ${brief(run.error, 160)}`);
+    else if (run.output) lines.push(`${below}output  ${brief(run.output.object ?? run.output.text, 160)}`);
+    lines.push(...treeLines(child.children, below));
+  });
+  return lines;
 }
 
 /** `runs logs RUN`: the audit trail as the live view shows it; `--follow` until the run ends. */

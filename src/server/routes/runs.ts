@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import { RunNotFoundError } from '../../store/errors.js';
+import { loadRunTree } from '../../store/run-tree.js';
 import type { RunRecord, RunTrigger } from '../../store/types.js';
 import type { AppEnv } from '../auth.js';
 import { requireScope } from '../auth.js';
@@ -13,7 +14,7 @@ import {
   type TriggerRunBody,
   triggerRunBodySchema,
 } from '../schemas.js';
-import { artifactView, runMessageView, runView } from '../views.js';
+import { artifactView, runMessageView, runTreeView, runView } from '../views.js';
 
 /** `/runs`: trigger, list, read, cancel, follow up. */
 export function runRoutes(deps: RouteDeps): Hono<AppEnv> {
@@ -54,15 +55,15 @@ export function runRoutes(deps: RouteDeps): Hono<AppEnv> {
 
   routes.get('/:id', requireScope(auth, 'runs:read'), async (context) => {
     const run = await requireRun(deps, context.req.param('id'));
-    const [messages, children, artifacts] = await Promise.all([
+    const [messages, tree, artifacts] = await Promise.all([
       store.listMessages(run.id),
-      store.listRuns({ parentRunId: run.id }),
+      loadRunTree(store, run),
       store.listArtifacts(run.id),
     ]);
     const body: RunDetailView = {
       ...runView(run),
       messages: messages.map(runMessageView),
-      child_runs: children.reverse().map(runView),
+      child_runs: tree.children.map(runTreeView),
       artifacts: artifacts.map(artifactView),
     };
     return context.json(body);
