@@ -33,6 +33,8 @@ export function projectRoot(option: string | undefined): string {
 export async function openContext(options: {
   project?: string;
   warn?: (line: string) => void;
+  /** The environment credentials come from; the process's when absent. */
+  env?: NodeJS.ProcessEnv;
 }): Promise<CliContext> {
   const root = projectRoot(options.project);
   const tools = builtinToolRegistry();
@@ -40,8 +42,9 @@ export async function openContext(options: {
   const store = await openStore(project.config.store, project.root);
   const { driver, warning } = createSandboxDriver(project.config.sandbox);
   if (warning) options.warn?.(`warning: ${warning}`);
-  const redactor = Redactor.fromConfig(project.config);
-  const engine = new Engine({ project, store, sandbox: driver, tools, redactor });
+  const env = options.env ?? process.env;
+  const redactor = Redactor.fromConfig(project.config, env);
+  const engine = new Engine({ project, store, sandbox: driver, tools, redactor, env });
   const lost = await recoverLostRuns(store, { sandbox: driver, repoRoot: project.root });
   for (const runId of lost)
     options.warn?.(`run ${runId} was left RUNNING by a process that died: marked FAILED (worker-lost)`);

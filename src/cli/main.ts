@@ -35,7 +35,12 @@ export function buildProgram(io: Io, setExitCode: (code: number) => void): Comma
     .command('init')
     .description('scaffold .agentry/ with a config, an example agent and JSON Schemas')
     .option('--dir <dir>', 'where to create .agentry/ (default: current directory)')
-    .option('--force', 'overwrite an existing scaffold')
+    .option('--force', 'overwrite an existing scaffold (with --with: replace existing agent files)')
+    .option(
+      '--with [names...]',
+      'copy reference agents and their squads (e.g. incident-commander,pr-reviewer) into .agentry/agents/; no names: list them',
+    )
+    .option('--list', 'list the reference agents and stop')
     .action(act((options) => initCommand(options, io)));
 
   program
@@ -124,7 +129,11 @@ export function buildProgram(io: Io, setExitCode: (code: number) => void): Comma
 
   program
     .command('demo')
-    .description('run an agent on the bundled jaffle_shop dbt project (scripted model unless --model-url)')
+    .description(
+      'the incident-commander demo on the bundled jaffle_shop project: a failed DAG in, a Slack report out (scripted model unless --model-url)',
+    )
+    .option('--agent <name>', "another reference agent's scenario (see --list)", 'incident-commander')
+    .option('--list', 'list the scenarios')
     .option('--dir <dir>', 'where to put the example repository (default: a new temp dir)')
     .option('--model-url <url>', 'an OpenAI-compatible endpoint, e.g. http://127.0.0.1:11434/v1')
     .option('--model <name>', 'the model at --model-url', 'llama3.1')

@@ -25,6 +25,7 @@ import { addUsage, Budget } from './budget.js';
 import { AgentNotFoundError, RunStateError } from './errors.js';
 import { currentOwner } from './owner.js';
 import { type RunEventListener, RunRecorder } from './recorder.js';
+import { openRunNotifier, type RunNotifier } from './run-notifier.js';
 import { type ChildRunner, Squad, type SquadLimits } from './squad.js';
 import { parseStructuredOutput } from './structured-output.js';
 import { buildSystemPrompt } from './system-prompt.js';
@@ -304,6 +305,7 @@ class Turn {
   private readonly startedAt = performance.now();
   private usage: Usage;
   private budget: Budget;
+  private notifier: RunNotifier | undefined;
   private step = 0;
 
   constructor(
@@ -364,6 +366,7 @@ class Turn {
       if (this.turnNumber === 1) await this.recordStart();
       await this.countChildrenSpend();
       await this.recorder.event('turn.started', { turn: this.turnNumber, message: this.message });
+      await this.openNotifier();
       sandbox = await this.provision();
       const output = await this.loop(sandbox);
       outcome = { status: 'COMPLETED', reason: null, error: null, output };
@@ -375,6 +378,25 @@ class Turn {
     }
     if (sandbox) await this.destroy(sandbox, await this.keepArtifacts(sandbox));
     return this.finish(outcome);
+  }
+
+  /** The run's Slack thread (or outbox), when its agent or trigger names a channel. Never throws. */
+  private async openNotifier(): Promise<void> {
+    // A child reports through its parent's thread (its progress line), not a thread of its own.
+    if (this.run.parentRunId) return;
+    const { project, env, redactor, store } = this.engine.internals;
+    this.notifier = await openRunNotifier({
+      config: project.config,
+      env,
+      redactor,
+      store,
+      agent: this.agent,
+      run: this.run,
+      record: async (type, payload) => {
+        await this.recorder.event(type, payload as never);
+      },
+    });
+    await this.notifier?.started(this.message);
   }
 
   private async recordStart(): Promise<void> {
@@ -619,6 +641,10 @@ class Turn {
         signal: this.controller.signal,
         depth: this.depth,
         baseCommit: sandbox.baseCommit,
+        onChild: this.notifier && {
+          started: (child) => this.notifier!.childStarted(child),
+          ended: (child) => this.notifier!.childEnded(child),
+        },
       },
       limits,
       runChild,
@@ -696,6 +722,7 @@ class Turn {
       signal: this.controller.signal,
       callId,
       squad,
+      store: this.engine.internals.store,
     });
     if (outcome.status === 'denied') {
       await this.recorder.event('tool-call.denied', {
@@ -799,6 +826,15 @@ class Turn {
   }): Promise<RunRecord> {
     const { store, redactor } = this.engine.internals;
     const output = outcome.output ? redactor.redact(outcome.output) : null;
+    // Reported before the run is marked ended, so its notification events precede the last one.
+    await this.notifier?.finished({
+      status: outcome.status,
+      failureReason: outcome.reason,
+      error: outcome.error,
+      output,
+      usage: this.usage,
+      durationMs: elapsedMs(this.startedAt),
+    });
     const final = await store.updateRun(this.run.id, ['RUNNING'], {
       status: outcome.status,
       failureReason: outcome.reason,

@@ -5,4 +5,7 @@
 
 export * from './airflow/index.js';
 export * from './dbt/index.js';
+export * from './github/index.js';
+export * from './linear/index.js';
+export * from './slack/index.js';
 export * from './warehouses/index.js';

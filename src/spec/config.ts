@@ -276,6 +276,55 @@ export const integrationsConfigSchema = z.strictObject({
     .describe('Slack: run threads and replies.'),
   github: endpoint({
     webhook_secret_env: envName.optional().describe('The environment variable holding the webhook secret.'),
+    /** The repository pull requests go to; read from the push remote's URL when absent. */
+    repository: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, 'must be owner/name, e.g. acme/analytics')
+      .optional()
+      .describe(
+        "The repository pull requests go to, as owner/name; default: read from the push remote's URL.",
+      ),
+    /** The project's git remote runs push to: a remote name of the project's repository, or a URL. */
+    remote: z
+      .string()
+      .min(1)
+      .refine((remote) => !remote.startsWith('-'), 'a remote name or URL may not start with "-"')
+      .default('origin')
+      .describe(
+        "The git remote pull-request branches are pushed to: a remote name of the project's repository (default origin) or a URL.",
+      ),
+    /** The branch pull requests target; the repository's default branch when absent. */
+    base_branch: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        "The branch pull requests target; default: the repository's default branch on GitHub, else main.",
+      ),
+    /** Record the pull requests runs would open as artifacts, pushing and opening nothing. */
+    staged: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Push and open nothing: keep the pull request a run would open as artifacts (pull-request.json/.diff).',
+      ),
+    /** A pull request changing more files than this is refused. */
+    max_files_changed: z
+      .number()
+      .int()
+      .positive()
+      .max(10_000)
+      .default(50)
+      .describe('A pull request changing more files than this is refused (default 50).'),
+    /** Open pull requests as drafts unless the agent asks otherwise. */
+    draft: z.boolean().default(false).describe('Open pull requests as drafts (default false).'),
+    /** Branches runs push start with this. */
+    branch_prefix: z
+      .string()
+      .regex(/^(?:[A-Za-z0-9_][A-Za-z0-9_./-]*)?$/, 'letters, digits, "_", ".", "-" and "/", e.g. agentry/')
+      .refine((prefix) => !prefix.includes('..') && !prefix.includes('//'), 'may not contain ".." or "//"')
+      .default('agentry/')
+      .describe('Branches runs push for pull requests start with this (default agentry/).'),
   })
     .optional()
     .describe('GitHub: webhooks and pull requests.'),

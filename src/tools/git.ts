@@ -43,7 +43,7 @@ const DIFF_MAX_CONTEXT = 20;
 const BRANCH_PREFIX = 'agentry/';
 
 /** What one git call produced. */
-interface GitOutput {
+export interface GitOutput {
   stdout: string;
   stderr: string;
   exitCode: number;
@@ -51,7 +51,8 @@ interface GitOutput {
   cut: boolean;
 }
 
-interface GitCall {
+/** How to run one git call in the workspace. */
+export interface GitCall {
   context: ToolContext;
   /** Exit codes that are not failures (`git diff --no-index` exits 1 when files differ). */
   okCodes?: number[];
@@ -60,7 +61,7 @@ interface GitCall {
 }
 
 /** Runs git in the workspace. A failure becomes a ToolError with git's own first line. */
-async function git(args: readonly string[], call: GitCall): Promise<GitOutput> {
+export async function git(args: readonly string[], call: GitCall): Promise<GitOutput> {
   const output = await spawnGit(args, call);
   if ((call.okCodes ?? [0]).includes(output.exitCode) || output.cut) return output;
   throw new ToolError(
@@ -69,7 +70,8 @@ async function git(args: readonly string[], call: GitCall): Promise<GitOutput> {
   );
 }
 
-function spawnGit(args: readonly string[], call: GitCall): Promise<GitOutput> {
+/** Runs git in the workspace with the safe options; a failure is a result, not an error. */
+export function spawnGit(args: readonly string[], call: GitCall): Promise<GitOutput> {
   const maxBytes = call.maxBytes ?? MAX_RAW_BYTES;
   const env: Record<string, string> = {
     GIT_TERMINAL_PROMPT: '0',
@@ -169,7 +171,7 @@ async function pathspecs(paths: readonly string[] | undefined, context: ToolCont
 }
 
 /** The branch HEAD is on, or undefined when HEAD is detached. */
-async function currentBranch(context: ToolContext): Promise<string | undefined> {
+export async function currentBranch(context: ToolContext): Promise<string | undefined> {
   const output = await spawnGit(['symbolic-ref', '--quiet', '--short', 'HEAD'], { context });
   return output.exitCode === 0 ? output.stdout.trim() : undefined;
 }
@@ -178,7 +180,7 @@ async function currentBranch(context: ToolContext): Promise<string | undefined> 
  * The commit this run's workspace started from: where its branch `agentry/<run id>` was created
  * (the oldest entry of the branch's reflog). Undefined outside a run's workspace.
  */
-async function runStartCommit(context: ToolContext): Promise<string | undefined> {
+export async function runStartCommit(context: ToolContext): Promise<string | undefined> {
   const branch = await currentBranch(context);
   if (branch !== `${BRANCH_PREFIX}${context.runId}`) return undefined;
   const output = await spawnGit(['reflog', 'show', '--format=%H', `refs/heads/${branch}`, '--'], { context });
@@ -308,14 +310,16 @@ export const gitDiffTool = defineTool({
   },
 });
 
-interface NumstatEntry {
+/** One file of `git diff --numstat`. */
+export interface NumstatEntry {
   path: string;
   added: number;
   removed: number;
   binary: boolean;
 }
 
-function parseNumstat(text: string): NumstatEntry[] {
+/** Parses `git diff --numstat` (binary files count 0 lines). */
+export function parseNumstat(text: string): NumstatEntry[] {
   return splitLines(text).flatMap((line) => {
     const [added, removed, ...rest] = line.split('\t');
     if (added === undefined || removed === undefined || rest.length === 0) return [];
@@ -669,88 +673,120 @@ export const gitCommitTool = defineTool({
   ].join(' '),
   inputSchema: gitCommitInput,
   async execute(input, context) {
-    const message = input.message.trim();
-    if (message === '')
-      throw new ToolError('tool.invalid-input', 'the commit message is empty: say what the change does');
-    const branch = await currentBranch(context);
-    if (!branch) {
-      throw new ToolError(
-        'tool.git-detached',
-        "HEAD is detached, not on a branch: git_commit commits only on the run's branch; do not check out other commits",
-      );
-    }
-    if (branch.startsWith(BRANCH_PREFIX) && branch !== `${BRANCH_PREFIX}${context.runId}`) {
-      throw new ToolError(
-        'tool.git-wrong-branch',
-        `the workspace is on ${branch}, another run's branch: commits go on this run's branch only`,
-      );
-    }
-
-    const protectedPaths = protectedPathsFor(context);
-    const specs: string[] = [];
-    for (const requested of input.paths ?? [])
-      specs.push((await resolveWritable(context, requested, protectedPaths)).relative);
-    const changed = await changedPaths(specs, context);
-    if (changed.length === 0) {
-      const where = specs.length > 0 ? ` under ${specs.join(', ')}` : '';
-      throw new ToolError(
-        'tool.nothing-to-commit',
-        `there are no changes to commit${where}: edit files first, or check with git_diff`,
-      );
-    }
-    const refused = changed.flatMap((file) => {
-      const pattern = protectedPaths.match(file);
-      return pattern ? [{ file, pattern }] : [];
-    });
-    if (refused.length > 0) {
-      const named = refused
-        .slice(0, 5)
-        .map((each) => each.file)
-        .join(', ');
-      const error = new PathProtectedError(refused[0]!.file, refused[0]!.pattern);
-      error.message = `the changes include protected paths (${named}${refused.length > 5 ? ', …' : ''}), which agents may not commit: pass paths to commit only your other changes`;
-      throw error;
-    }
-
-    const author = context.config.tools?.git_author ?? { name: 'Agentry', email: context.agent };
-    const identity = {
-      GIT_AUTHOR_NAME: author.name,
-      GIT_AUTHOR_EMAIL: author.email,
-      GIT_COMMITTER_NAME: author.name,
-      GIT_COMMITTER_EMAIL: author.email,
-    };
-    await git(['add', '--all', '--', ...(specs.length > 0 ? specs : ['.'])], { context });
-    const fullMessage = `${message}\n\nAgentry-Run: ${context.runId}\nAgentry-Agent: ${context.agent}`;
-    await git(
-      [
-        'commit',
-        '--quiet',
-        '--no-verify',
-        '--cleanup=strip',
-        '-m',
-        fullMessage,
-        ...(specs.length > 0 ? ['--only', '--', ...specs] : []),
-      ],
-      { context, env: identity },
-    );
-    const shown = await git(['show', '--stat', '--no-color', '--format=%h%x1f%H', 'HEAD'], {
-      context,
-      maxBytes: 256 * 1024,
-    });
-    const [head = '', ...stat] = splitLines(shown.stdout);
-    const [short = ''] = head.split('\x1f');
-    const subject = message.split('\n')[0]!;
+    const commit = await commitWorkspaceChanges(context, input);
+    const { author, branch, short, subject } = commit;
     const lines = [
       `Committed ${short} on ${branch} as ${author.name} <${author.email}>: ${subject}`,
-      ...stat.filter((line) => line.trim() !== ''),
+      ...commit.stat,
       "Not pushed: the commit stays on the run's branch.",
     ];
     return capText(lines, 'lines', undefined, `${short} on ${branch}: ${subject}`);
   },
 });
 
+/** A commit {@link commitWorkspaceChanges} made. */
+export interface WorkspaceCommit {
+  hash: string;
+  short: string;
+  branch: string;
+  /** The message's first line. */
+  subject: string;
+  author: { name: string; email: string };
+  /** `git show --stat` lines: one per file, then the totals. */
+  stat: string[];
+}
+
+/**
+ * Stages and commits the workspace's changes (all, or those under `paths`) on the run's branch,
+ * with the run's trailers, as `tools.git_author`. Refuses protected paths, a detached HEAD and
+ * another run's branch; shared by git_commit and the pull-request tool.
+ */
+export async function commitWorkspaceChanges(
+  context: ToolContext,
+  input: { message: string; paths?: readonly string[] | undefined },
+): Promise<WorkspaceCommit> {
+  const message = input.message.trim();
+  if (message === '')
+    throw new ToolError('tool.invalid-input', 'the commit message is empty: say what the change does');
+  const branch = await currentBranch(context);
+  if (!branch) {
+    throw new ToolError(
+      'tool.git-detached',
+      "HEAD is detached, not on a branch: commits go only on the run's branch; do not check out other commits",
+    );
+  }
+  if (branch.startsWith(BRANCH_PREFIX) && branch !== `${BRANCH_PREFIX}${context.runId}`) {
+    throw new ToolError(
+      'tool.git-wrong-branch',
+      `the workspace is on ${branch}, another run's branch: commits go on this run's branch only`,
+    );
+  }
+
+  const protectedPaths = protectedPathsFor(context);
+  const specs: string[] = [];
+  for (const requested of input.paths ?? [])
+    specs.push((await resolveWritable(context, requested, protectedPaths)).relative);
+  const changed = await changedPaths(specs, context);
+  if (changed.length === 0) {
+    const where = specs.length > 0 ? ` under ${specs.join(', ')}` : '';
+    throw new ToolError(
+      'tool.nothing-to-commit',
+      `there are no changes to commit${where}: edit files first, or check with git_diff`,
+    );
+  }
+  const refused = changed.flatMap((file) => {
+    const pattern = protectedPaths.match(file);
+    return pattern ? [{ file, pattern }] : [];
+  });
+  if (refused.length > 0) {
+    const named = refused
+      .slice(0, 5)
+      .map((each) => each.file)
+      .join(', ');
+    const error = new PathProtectedError(refused[0]!.file, refused[0]!.pattern);
+    error.message = `the changes include protected paths (${named}${refused.length > 5 ? ', …' : ''}), which agents may not commit: pass paths to commit only your other changes`;
+    throw error;
+  }
+
+  const author = context.config.tools?.git_author ?? { name: 'Agentry', email: context.agent };
+  const identity = {
+    GIT_AUTHOR_NAME: author.name,
+    GIT_AUTHOR_EMAIL: author.email,
+    GIT_COMMITTER_NAME: author.name,
+    GIT_COMMITTER_EMAIL: author.email,
+  };
+  await git(['add', '--all', '--', ...(specs.length > 0 ? specs : ['.'])], { context });
+  const fullMessage = `${message}\n\nAgentry-Run: ${context.runId}\nAgentry-Agent: ${context.agent}`;
+  await git(
+    [
+      'commit',
+      '--quiet',
+      '--no-verify',
+      '--cleanup=strip',
+      '-m',
+      fullMessage,
+      ...(specs.length > 0 ? ['--only', '--', ...specs] : []),
+    ],
+    { context, env: identity },
+  );
+  const shown = await git(['show', '--stat', '--no-color', '--format=%h%x1f%H', 'HEAD'], {
+    context,
+    maxBytes: 256 * 1024,
+  });
+  const [head = '', ...stat] = splitLines(shown.stdout);
+  const [short = '', hash = ''] = head.split('\x1f');
+  return {
+    hash,
+    short,
+    branch,
+    subject: message.split('\n')[0]!,
+    author,
+    stat: stat.filter((line) => line.trim() !== ''),
+  };
+}
+
 /** Paths with changes (staged, unstaged, untracked; both sides of a rename) under `specs`. */
-async function changedPaths(specs: string[], context: ToolContext): Promise<string[]> {
+export async function changedPaths(specs: string[], context: ToolContext): Promise<string[]> {
   const output = await git(['status', '--porcelain=v1', '-z', '--untracked-files=all', '--', ...specs], {
     context,
   });

@@ -18,7 +18,33 @@ export { type ToolCallOutcome, ToolExecutor } from './executor.js';
 export { listDirectoryTool, readFileTool, searchFilesTool } from './files.js';
 export { invokeAgentTool } from './invoke-agent.js';
 export type { ChildRunResult, SquadInvoker } from './squad.js';
-export { gitBlameTool, gitCommitTool, gitDiffTool, gitLogTool, gitTools } from './git.js';
+export {
+  commitWorkspaceChanges,
+  gitBlameTool,
+  gitCommitTool,
+  gitDiffTool,
+  gitLogTool,
+  gitTools,
+  type WorkspaceCommit,
+} from './git.js';
+export {
+  githubCommentTool,
+  githubCreatePullRequestTool,
+  githubCreateReviewTool,
+  githubGetPullRequestTool,
+  githubTools,
+} from './github.js';
+export {
+  linearCommentTool,
+  linearCreateIssueTool,
+  linearGetIssueTool,
+  linearListIssuesTool,
+  linearProvenance,
+  linearTools,
+  MAX_LINEAR_COMMENT_CHARS,
+  MAX_LINEAR_COMMENTS_PER_RUN,
+  MAX_LINEAR_ISSUES_PER_RUN,
+} from './linear.js';
 export { logTools, readLogTool, searchLogTool } from './logs.js';
 export {
   CODEOWNERS_LOCATIONS,
@@ -42,6 +68,7 @@ export {
 } from './protected-paths.js';
 export { builtinToolRegistry, ToolRegistry } from './registry.js';
 export { RunResources } from './run-resources.js';
+export { MAX_SLACK_MESSAGE_CHARS, MAX_SLACK_MESSAGES_PER_RUN, postSlackMessageTool } from './slack.js';
 export {
   describeTableTool,
   getQueryHistoryTool,

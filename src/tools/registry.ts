@@ -4,9 +4,12 @@ import { dbtTools } from './dbt.js';
 import { editTools } from './edit.js';
 import { listDirectoryTool, readFileTool, searchFilesTool } from './files.js';
 import { gitTools } from './git.js';
+import { githubTools } from './github.js';
 import { invokeAgentTool } from './invoke-agent.js';
+import { linearTools } from './linear.js';
 import { logTools } from './logs.js';
 import { findOwnerTool } from './owners.js';
+import { postSlackMessageTool } from './slack.js';
 import { sqlTools } from './sql.js';
 import { runTerminalCommandTool } from './terminal.js';
 import type { AnyToolDefinition } from './tool.js';
@@ -56,6 +59,9 @@ export function builtinToolRegistry(): ToolRegistry {
     ...logTools,
     ...editTools,
     ...gitTools,
+    ...githubTools,
+    ...linearTools,
     invokeAgentTool,
+    postSlackMessageTool,
   ]);
 }

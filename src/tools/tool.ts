@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import type { SandboxSession } from '../sandbox/driver.js';
 import type { AgentSpec } from '../spec/agent-spec.js';
 import type { AgentryConfig } from '../spec/config.js';
+import type { RunStore } from '../store/run-store.js';
 import type { RunResources } from './run-resources.js';
 import type { SquadInvoker } from './squad.js';
 
@@ -30,6 +31,8 @@ export interface ToolContext {
   callId?: string;
   /** Starts child runs of the agent's squad (`invoke_agent`); absent where no engine runs them. */
   squad?: SquadInvoker;
+  /** The run's store, for tools that read the run's own trail (the Slack thread); absent outside an engine. */
+  store?: RunStore;
 }
 
 /** What a tool may tailor to the agent it is offered to (e.g. `invoke_agent` lists the squad). */

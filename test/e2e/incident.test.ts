@@ -267,7 +267,8 @@ function createExampleRepository(root: string, options: { modelUrl: string; work
   config.setIn(['sandbox', 'workspace_root'], options.workspaces);
   writeFileSync(configFile, config.toString());
   writeFileSync(
-    join(root, 'CODEOWNERS'),
+    // Over the example's own: GitHub (and find_owner) read .github/CODEOWNERS before a root one.
+    join(root, '.github', 'CODEOWNERS'),
     `# Analytics engineering reviews the marts\n/models/orders.sql ${CODEOWNERS_OWNER}\n`,
   );
 

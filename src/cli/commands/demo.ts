@@ -1,109 +1,135 @@
-import { execFile } from 'node:child_process';
-import { cp, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
-import { parseDocument } from 'yaml';
-import { verifyRunAudit } from '../../store/index.js';
-import { parseScript, type ScriptedModelServer, startScriptedModel } from '../../testing/index.js';
-import { openContext } from '../context.js';
+import { renderBlocksAsText } from '../../engine/index.js';
+import { type RunEvent, verifyRunAudit } from '../../store/index.js';
+import { type PlayedScenario, playScenario } from '../demo/play.js';
+import { listScenarios, loadScenario } from '../demo/scenario.js';
 import type { Io } from '../io.js';
 import { liveView } from '../progress.js';
 import { exitCodeFor } from './run.js';
 
-const execFileAsync = promisify(execFile);
-
-/** The bundled example, shipped in the package beside dist/. */
-const EXAMPLES = fileURLToPath(new URL('../../../examples/', import.meta.url));
-const DEMO_AGENT = 'test-coverage-reviewer';
-const DEMO_MESSAGE = 'Which jaffle_shop models and columns lack tests, and what should we add?';
+const DEFAULT_SCENARIO = 'incident-commander';
 
 export interface DemoOptions {
   dir?: string;
+  /** The reference agent whose scenario runs; the incident commander by default. */
+  agent?: string;
+  list?: boolean;
   /** A real OpenAI-compatible endpoint to use instead of the scripted model. */
   modelUrl?: string;
   model?: string;
 }
 
 /**
- * `agentry demo`: copy the jaffle_shop example into a fresh git repository and run an agent on it,
+ * `agentry demo`: lay out the jaffle_shop example (a failed nightly run, its Airflow log, a
+ * warehouse, a git history) in a fresh repository and run a reference agent's scenario on it,
  * against the scripted model unless `--model-url` names a real endpoint.
  */
 export async function demoCommand(options: DemoOptions, io: Io): Promise<number> {
-  const dir = resolve(options.dir ?? (await mkdtemp(join(tmpdir(), 'agentry-demo-'))));
-  await cp(join(EXAMPLES, 'jaffle-shop'), dir, { recursive: true });
-  let server: ScriptedModelServer | undefined;
-  if (options.modelUrl) {
-    await pointDefaultModel(dir, options.modelUrl, options.model ?? 'llama3.1');
-    io.err(`model: ${options.model ?? 'llama3.1'} at ${options.modelUrl}`);
-  } else {
-    const script = JSON.parse(await readFile(join(EXAMPLES, 'demo-script.json'), 'utf8')) as {
-      steps: unknown;
-    };
-    server = await startScriptedModel({ script: parseScript(script.steps) });
-    await pointDefaultModel(dir, server.url, 'scripted-demo');
-    io.err('model: SCRIPTED — a local OpenAI-compatible test server plays back examples/demo-script.json.');
-    io.err('       The tools, workspace, allowlist and audit trail are real. For a real model:');
-    io.err('       agentry demo --model-url http://127.0.0.1:11434/v1 --model llama3.1');
+  if (options.list) return listCommand(io);
+  const started = performance.now();
+  const scenario = await loadScenario(options.agent ?? DEFAULT_SCENARIO);
+  const dir = resolve(options.dir ?? join(await mkdtemp(join(tmpdir(), 'agentry-demo-')), 'jaffle-shop'));
+  const render = liveView();
+  io.err(`agentry demo · ${scenario.agent}: ${scenario.about}`);
+  if (!options.modelUrl) {
+    io.err('model: SCRIPTED — a local OpenAI-compatible server replays the decisions recorded in');
+    io.err(`       examples/scenarios/${scenario.name}.yml. Every tool call below runs for real.`);
+    io.err('       For a real model: agentry demo --model-url http://127.0.0.1:11434/v1 --model llama3.1');
   }
-  try {
-    await commitAll(dir);
-    io.err(`project: ${dir} (a git repository with the jaffle_shop dbt project and .agentry/)`);
-    io.err(`agent: ${DEMO_AGENT} · message: ${DEMO_MESSAGE}`);
-    io.err('');
-    return await runDemo(dir, io);
-  } finally {
-    await server?.close();
-  }
-}
-
-async function runDemo(dir: string, io: Io): Promise<number> {
-  const context = await openContext({ project: dir, warn: io.err });
-  try {
-    const render = liveView();
-    context.engine.on((event) => {
+  const played = await playScenario(scenario, {
+    dir,
+    modelUrl: options.modelUrl,
+    model: options.model,
+    onReady: (setup) => {
+      io.err(`project: ${setup.dir} (jaffle_shop dbt project, DuckDB warehouse, Airflow logs, git history)`);
+      for (const service of setup.services) io.err(`service: ${service}`);
+      io.err(`message: ${scenario.message.trim().split('\n').join('\n         ')}`);
+      io.err('');
+    },
+    onEvent: (event) => {
       const line = render(event);
-      if (line) io.err(context.redactor.redactText(line));
-    });
-    const run = await context.engine.triggerRun(DEMO_AGENT, DEMO_MESSAGE, {
-      trigger: { kind: 'cli', source: 'demo' },
-    });
-    if (run.output) io.out(`\n${run.output.text}\n`);
-    const verdict = await verifyRunAudit(context.store, run.id);
-    io.err(
-      verdict.ok
-        ? `audit: ${verdict.count} events, hash chain intact`
-        : `audit: FAILED at event ${verdict.seq}`,
-    );
+      if (line) io.err(line);
+    },
+  });
+  try {
+    printResults(played, io);
+    await printAudit(played, io);
+    io.err(`demo finished in ${((performance.now() - started) / 1000).toFixed(1)}s`);
     io.err('explore it:');
-    io.err(`  agentry runs show ${run.id} --project ${dir}`);
-    io.err(`  agentry runs logs ${run.id} --project ${dir} --verbose`);
-    io.err(`  agentry audit verify ${run.id} --project ${dir}`);
-    return exitCodeFor(run);
+    io.err(`  agentry runs show ${played.run.id} --project ${dir}`);
+    io.err(`  agentry runs logs ${played.run.id} --project ${dir} --verbose`);
+    io.err(`  agentry audit verify ${played.run.id} --project ${dir}`);
+    io.err('  agentry demo --list      # the other reference agents');
+    return exitCodeFor(played.run);
   } finally {
-    await context.close();
+    await played.close();
   }
 }
 
-async function pointDefaultModel(dir: string, baseUrl: string, model: string): Promise<void> {
-  const file = join(dir, '.agentry', 'config.yml');
-  const document = parseDocument(await readFile(file, 'utf8'));
-  document.setIn(['models', 'default', 'base_url'], baseUrl);
-  document.setIn(['models', 'default', 'model'], model);
-  await writeFile(file, document.toString());
+async function listCommand(io: Io): Promise<number> {
+  for (const name of await listScenarios()) {
+    const scenario = await loadScenario(name);
+    io.out(`${name.padEnd(26)} ${scenario.about}`);
+  }
+  return 0;
 }
 
-async function commitAll(dir: string): Promise<void> {
-  const env = {
-    ...process.env,
-    GIT_AUTHOR_NAME: 'Agentry demo',
-    GIT_AUTHOR_EMAIL: 'demo@agentry.invalid',
-    GIT_COMMITTER_NAME: 'Agentry demo',
-    GIT_COMMITTER_EMAIL: 'demo@agentry.invalid',
-  };
-  const git = (...args: string[]) => execFileAsync('git', args, { cwd: dir, env });
-  await git('init', '--quiet', '--initial-branch=main');
-  await git('add', '-A');
-  await git('commit', '--quiet', '-m', 'jaffle_shop example for the Agentry demo');
+/** What the run produced, where a person would see it: the Slack report, a pull request, comments. */
+function printResults(played: PlayedScenario, io: Io): void {
+  const rootEvents = played.events.get(played.run.id) ?? [];
+  const report = lastReport(rootEvents);
+  io.out('');
+  if (report?.transport === 'outbox') {
+    io.out(`── Slack report → ${report.channel} (outbox: Slack is not configured, so it is shown here) ──`);
+    io.out(renderBlocksAsText(report.blocks as never));
+  } else if (report) {
+    io.out(`── Slack report posted to ${report.channel} ──`);
+  }
+  if (!report && played.run.output) {
+    io.out('── answer ──');
+    io.out(
+      played.run.output.object !== undefined
+        ? JSON.stringify(played.run.output.object, null, 2)
+        : played.run.output.text,
+    );
+  }
+  for (const [runId, artifacts] of played.artifacts) {
+    for (const artifact of artifacts) {
+      if (artifact.name === 'workspace.diff') continue;
+      io.out(`── artifact ${artifact.name} (${artifact.size} bytes, run ${runId}) ──`);
+    }
+  }
+  const linear = played.services.linear;
+  const seeded = new Set(played.services.linearSeedCommentIds ?? []);
+  for (const comment of linear?.comments ?? []) {
+    if (seeded.has(comment.id)) continue;
+    io.out(`── Linear comment on ${linear?.issue(comment.issueId)?.identifier ?? comment.issueId} ──`);
+    io.out(comment.body);
+  }
+  if (played.run.status !== 'COMPLETED') {
+    io.out(`run ${played.run.status}${played.run.failureReason ? ` (${played.run.failureReason})` : ''}: ${played.run.error ?? ''}`);
+  }
+}
+
+function lastReport(events: RunEvent[]) {
+  const sent = events.filter(
+    (event) => event.type === 'notification.sent' && event.payload['kind'] === 'report',
+  );
+  return sent.at(-1)?.payload as { transport?: string; channel?: string; blocks?: unknown } | undefined;
+}
+
+async function printAudit(played: PlayedScenario, io: Io): Promise<void> {
+  let events = 0;
+  for (const run of played.runs) {
+    const verdict = await verifyRunAudit(played.store, run.id);
+    if (!verdict.ok) {
+      io.err(`audit: run ${run.id} FAILED at event ${verdict.seq}`);
+      return;
+    }
+    events += verdict.count;
+  }
+  io.err('');
+  io.err(`audit: ${played.runs.length} runs (the parent and its children), ${events} events, every hash chain intact`);
 }
