@@ -113,7 +113,7 @@ export const githubCreatePullRequestTool = defineTool({
   name: 'github_create_pull_request',
   description: [
     "Propose your changes as a GitHub pull request: commits the workspace's uncommitted changes (or only paths) on the run's branch,",
-    "pushes the run's commits to a branch (agentry/… ) of the project's repository and opens a pull request with title and body.",
+    "pushes the run's commits to a branch (agentry/…) of the project's repository and opens a pull request with title and body.",
     'Calling it again in the same run updates the same branch and pull request instead of opening another.',
     'Refuses protected paths (.agentry/, .git/ and configured ones), more files than the configured limit (50 by default), and nothing to propose.',
     'In staged mode nothing is pushed or opened: the pull request is kept as the artifacts pull-request.json and pull-request.diff.',
@@ -340,7 +340,7 @@ export const githubCreatePullRequestTool = defineTool({
           base,
           opened,
           commits,
-          head: head,
+          head,
           files: capFiles(files),
           ...(branchNote ? { note: branchNote } : {}),
         },

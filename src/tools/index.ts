@@ -16,8 +16,6 @@ export { editFileTool, editTools, MAX_EDIT_FILE_BYTES, MAX_WRITE_BYTES, writeFil
 export { PathEscapeError, ToolDeniedError, ToolError } from './errors.js';
 export { type ToolCallOutcome, ToolExecutor } from './executor.js';
 export { listDirectoryTool, readFileTool, searchFilesTool } from './files.js';
-export { invokeAgentTool } from './invoke-agent.js';
-export type { ChildRunResult, SquadInvoker } from './squad.js';
 export {
   commitWorkspaceChanges,
   gitBlameTool,
@@ -34,6 +32,7 @@ export {
   githubGetPullRequestTool,
   githubTools,
 } from './github.js';
+export { invokeAgentTool } from './invoke-agent.js';
 export {
   linearCommentTool,
   linearCreateIssueTool,
@@ -78,6 +77,7 @@ export {
   sqlTools,
 } from './sql.js';
 export { chooseWarehouse, type WarehouseAccess, warehouseAccess } from './sql-access.js';
+export type { ChildRunResult, SquadInvoker } from './squad.js';
 export { describeResult, runTerminalCommandTool } from './terminal.js';
 export {
   type AnyToolDefinition,

@@ -323,7 +323,13 @@ describe('the repository', () => {
       .concat('.gitignore')
       .sort();
     expect(git('ls-files').trim().split('\n').sort()).toEqual(expected);
-    for (const file of ['jaffle_shop.duckdb', 'warehouse/snowflake.duckdb', 'target/run_results.json']) {
+    for (const file of [
+      'jaffle_shop.duckdb',
+      'warehouse/snowflake.duckdb',
+      '.agentry/agentry.db',
+      'target/run_results.json',
+      'airflow/logs/dag_id=jaffle_shop_daily',
+    ]) {
       expect(git('check-ignore', file).trim()).toBe(file);
     }
 

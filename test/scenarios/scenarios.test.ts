@@ -38,7 +38,9 @@ describe.each(names)('scenario %s', (name) => {
     );
     for (const tool of scenario.expect.tools) expect([...called], `tool ${tool}`).toContain(tool);
     // A scripted decision that the real tool refused would hide a broken scenario.
-    const refused = allEvents.filter((event) => event.type === 'tool-call.failed' || event.type === 'tool-call.denied');
+    const refused = allEvents.filter(
+      (event) => event.type === 'tool-call.failed' || event.type === 'tool-call.denied',
+    );
     expect(refused.map((event) => event.payload)).toEqual([]);
 
     expect(result.tree.children.map((child) => child.run.agent).sort()).toEqual(
@@ -50,7 +52,9 @@ describe.each(names)('scenario %s', (name) => {
     }
 
     if (scenario.expect.output_keys.length > 0) {
-      expect(Object.keys(run.output?.object as object)).toEqual(expect.arrayContaining(scenario.expect.output_keys));
+      expect(Object.keys(run.output?.object as object)).toEqual(
+        expect.arrayContaining(scenario.expect.output_keys),
+      );
     }
     const kept = [...artifacts.values()].flat().map((artifact) => artifact.name);
     for (const name of scenario.expect.artifacts) expect(kept).toContain(name);

@@ -51,7 +51,12 @@ describe('loadProject on a valid project', () => {
     expect(maintainer.file).toBe(file);
     expect(maintainer.source).toBe('agentry');
     expect(maintainer.hash).toBe(createHash('sha256').update(readFileSync(file)).digest('hex'));
-    expect(maintainer.spec.limits).toEqual({ max_steps: 40, timeout: '15m', max_cost_usd: 2, max_child_runs: 10 });
+    expect(maintainer.spec.limits).toEqual({
+      max_steps: 40,
+      timeout: '15m',
+      max_cost_usd: 2,
+      max_child_runs: 10,
+    });
     expect(maintainer.spec.triggers).toHaveLength(2);
     expect(maintainer.spec.output?.schema).toMatchObject({ required: ['summary'] });
 

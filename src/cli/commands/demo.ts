@@ -108,8 +108,27 @@ function printResults(played: PlayedScenario, io: Io): void {
     io.out(`── Linear comment on ${linear?.issue(comment.issueId)?.identifier ?? comment.issueId} ──`);
     io.out(comment.body);
   }
+  const github = played.services.github;
+  for (const pull of github?.pulls ?? []) {
+    if (pull.user !== 'agentry-bot') continue;
+    io.out(
+      `── pull request #${pull.number} opened on the GitHub stand-in: ${pull.title} (${pull.head} → ${pull.base}) ──`,
+    );
+    if (pull.body) io.out(pull.body);
+  }
+  for (const review of github?.reviews ?? []) {
+    io.out(`── review of #${review.number} (${review.state}, ${review.comments.length} line comments) ──`);
+    io.out(review.body);
+    for (const comment of review.comments) io.out(`  ${comment.path}:${comment.line}  ${comment.body}`);
+  }
+  for (const comment of github?.comments ?? []) {
+    io.out(`── comment on #${comment.number} ──`);
+    io.out(comment.body);
+  }
   if (played.run.status !== 'COMPLETED') {
-    io.out(`run ${played.run.status}${played.run.failureReason ? ` (${played.run.failureReason})` : ''}: ${played.run.error ?? ''}`);
+    io.out(
+      `run ${played.run.status}${played.run.failureReason ? ` (${played.run.failureReason})` : ''}: ${played.run.error ?? ''}`,
+    );
   }
 }
 
@@ -131,5 +150,7 @@ async function printAudit(played: PlayedScenario, io: Io): Promise<void> {
     events += verdict.count;
   }
   io.err('');
-  io.err(`audit: ${played.runs.length} runs (the parent and its children), ${events} events, every hash chain intact`);
+  io.err(
+    `audit: ${played.runs.length} runs (the parent and its children), ${events} events, every hash chain intact`,
+  );
 }

@@ -54,7 +54,9 @@ logs/
 # The scheduler's task logs, where Airflow's log folder is mounted on this machine
 airflow/logs/
 
-# Agentry's caches
+# Agentry's run store and caches, per machine (.agentry/.gitignore says so too, but npm does
+# not ship .gitignore files)
+.agentry/agentry.db*
 .agentry/cache/
 `;
 

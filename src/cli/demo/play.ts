@@ -9,7 +9,13 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parseDocument } from 'yaml';
 import type { RunEventListener } from '../../engine/index.js';
-import { loadRunTree, type RunEvent, type RunRecord, type RunStore, type RunTree } from '../../store/index.js';
+import {
+  loadRunTree,
+  type RunEvent,
+  type RunRecord,
+  type RunStore,
+  type RunTree,
+} from '../../store/index.js';
 import type { Artifact } from '../../store/types.js';
 import { type ScriptedModelServer, startScriptedModel } from '../../testing/index.js';
 import { openContext } from '../context.js';
