@@ -65,6 +65,8 @@ export function renderEvent(stored: RunEvent): string | undefined {
         kind?: string;
         transport?: string;
       };
+      // Status-line edits follow the children, which the view already shows.
+      if (kind === 'progress') return undefined;
       return `  ✉ ${kind ?? 'message'} → ${channel}${transport === 'outbox' ? ' (outbox: Slack is not configured)' : ''}`;
     }
     case 'notification.failed':
