@@ -265,6 +265,8 @@ function createExampleRepository(root: string, options: { modelUrl: string; work
   config.setIn(['models', 'default', 'base_url'], options.modelUrl);
   config.setIn(['models', 'default', 'model'], 'scripted-incident');
   config.setIn(['sandbox', 'workspace_root'], options.workspaces);
+  // The local driver leaves nothing in workspace_root (bwrap keeps a cached base checkout there).
+  config.setIn(['sandbox', 'driver'], 'local');
   writeFileSync(configFile, config.toString());
   writeFileSync(
     // Over the example's own: GitHub (and find_owner) read .github/CODEOWNERS before a root one.
