@@ -229,6 +229,25 @@ describe('invoke_agent', () => {
     }
   });
 
+  it('cancels the children when the parent is cancelled from another process (runs cancel)', async () => {
+    const { engine, store } = await squadEngine(
+      {
+        commander: [{ toolCalls: [invoke('logs')] }, { text: 'unreachable' }],
+        logs: [answer('slow', 20_000)],
+      },
+      squadAgents,
+    );
+    const running = engine.triggerRun('commander', 'go');
+    await waitFor(async () => (await store.listRuns({ agent: 'logs', status: 'RUNNING' })).length === 1);
+    const [parent] = await store.listRuns({ agent: 'commander' });
+    // What `agentry runs cancel` does from another terminal: a flag in the store, seen at the heartbeat.
+    await engine.requestCancel(parent!.id, { by: 'another process' });
+    const run = await running;
+    expect(run.status).toBe('CANCELLED');
+    const [child] = await store.listRuns({ parentRunId: run.id });
+    expect(child!.status).toBe('CANCELLED');
+  });
+
   it("stops children when the parent's timeout passes", async () => {
     const { engine, store } = await squadEngine(
       {

@@ -62,6 +62,8 @@ export interface Fixture {
 export interface FixtureOptions {
   agents?: Record<string, string>;
   script?: ScriptStep[];
+  /** A script per agent, for squads (see startScriptedModel). */
+  scripts?: Record<string, ScriptStep[]>;
   whenExhausted?: 'error' | 'repeat-last';
   auth?: boolean;
   server?: Partial<ServerOptions>;
@@ -71,6 +73,7 @@ export interface FixtureOptions {
 export async function startFixture(options: FixtureOptions = {}): Promise<Fixture> {
   const model = await startScriptedModel({
     script: options.script ?? [{ text: 'done' }],
+    scripts: options.scripts,
     whenExhausted: options.whenExhausted ?? 'repeat-last',
   });
   const project = createProject({});
