@@ -48,6 +48,34 @@ export class BareRepository {
     return output?.trim() || undefined;
   }
 
+  /**
+   * A merge commit of `head` onto `base` with the merged tree, made without a work tree
+   * (`git merge-tree --write-tree`, git 2.38+). Throws on a conflict.
+   */
+  async mergeCommit(
+    base: string,
+    head: string,
+    author: { message: string; name: string; email: string },
+  ): Promise<string> {
+    const tree = (await this.git(['merge-tree', '--write-tree', base, head])).split('\n')[0]!.trim();
+    const identity = {
+      GIT_AUTHOR_NAME: author.name,
+      GIT_AUTHOR_EMAIL: author.email,
+      GIT_COMMITTER_NAME: author.name,
+      GIT_COMMITTER_EMAIL: author.email,
+    };
+    const commit = await this.git(
+      ['commit-tree', tree, '-p', base, '-p', head, '-m', author.message],
+      identity,
+    );
+    return commit.trim();
+  }
+
+  /** Move `refs/heads/<branch>` to `to`, only if it still points at `from`. */
+  async setBranch(branch: string, to: string, from: string): Promise<void> {
+    await this.git(['update-ref', `refs/heads/${branch}`, to, from]);
+  }
+
   async countCommits(from: string, to: string): Promise<number> {
     return Number((await this.git(['rev-list', '--count', `${from}..${to}`])).trim());
   }
@@ -103,12 +131,12 @@ export class BareRepository {
     return files;
   }
 
-  private git(args: readonly string[]): Promise<string> {
+  private git(args: readonly string[], env: Record<string, string> = {}): Promise<string> {
     return new Promise((resolve, reject) => {
       execFile(
         'git',
         ['-c', 'core.hooksPath=/dev/null', `--git-dir=${this.path}`, ...args],
-        { env: cleanEnvironment(), maxBuffer: 64 * 1024 * 1024, encoding: 'utf8' },
+        { env: { ...cleanEnvironment(), ...env }, maxBuffer: 64 * 1024 * 1024, encoding: 'utf8' },
         (error, stdout) => (error ? reject(error) : resolve(stdout)),
       );
     });

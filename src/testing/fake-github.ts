@@ -55,6 +55,10 @@ export interface FakeGitHubPullRequest {
   user: string;
   createdAt: string;
   updatedAt: string;
+  /** Set once merged: when, the merge commit, and the base it was merged onto (its diff stays that). */
+  mergedAt?: string;
+  mergeCommitSha?: string;
+  baseShaBeforeMerge?: string;
 }
 
 /** An issue or pull request comment. */
@@ -120,6 +124,16 @@ export interface FakeGitHub {
     draft?: boolean;
     user?: string;
   }): Promise<FakeGitHubPullRequest>;
+  /**
+   * Merges an open pull request as a person would with GitHub's merge button: a merge commit of
+   * its head onto its base in the bare repository; the pull request is then closed and merged,
+   * and still shows the files and diff it had.
+   */
+  mergePullRequest(
+    repository: string,
+    number: number,
+    options?: { mergedBy?: string },
+  ): Promise<FakeGitHubPullRequest>;
   /** Stops the server and cuts open connections. */
   close(): Promise<void>;
 }
@@ -229,6 +243,39 @@ class FakeGitHubServer implements FakeGitHub {
       if (!(error instanceof ApiFailure)) throw error;
       throw new Error(`cannot seed the pull request: ${error.message} ${JSON.stringify(error.errors ?? [])}`);
     }
+  }
+
+  async mergePullRequest(
+    repository: string,
+    number: number,
+    options: { mergedBy?: string } = {},
+  ): Promise<FakeGitHubPullRequest> {
+    const repo = this.repository(repository);
+    const pull = this.pulls.find((each) => each.repository === repository && each.number === number);
+    if (!pull) throw new Error(`no pull request #${number} in ${repository}`);
+    if (pull.state !== 'open') throw new Error(`pull request #${number} is ${pull.state}, not open`);
+    const bare = new BareRepository(repo.bare);
+    const baseSha = await bare.branchCommit(pull.base);
+    const headSha = await bare.branchCommit(pull.head);
+    if (!baseSha || !headSha) throw new Error(`pull request #${number}: its base or head branch is gone`);
+    const who = options.mergedBy ?? pull.user;
+    const mergeSha = await bare.mergeCommit(baseSha, headSha, {
+      message: `Merge pull request #${number} from ${repository.split('/')[0]}/${pull.head}\n\n${pull.title}`,
+      name: who,
+      email: `${who}@users.noreply.invalid`,
+    });
+    await bare.setBranch(pull.base, mergeSha, baseSha);
+    const now = new Date().toISOString();
+    Object.assign(pull, {
+      state: 'closed',
+      merged: true,
+      mergedAt: now,
+      updatedAt: now,
+      mergeCommitSha: mergeSha,
+      baseShaBeforeMerge: baseSha,
+      headSha,
+    });
+    return pull;
   }
 
   close(): Promise<void> {
@@ -640,6 +687,11 @@ class FakeGitHubServer implements FakeGitHub {
     pull: FakeGitHubPullRequest,
     bare: BareRepository,
   ): Promise<{ from: string; to: string }> {
+    // A merged pull request keeps showing what it changed against the base it was merged onto.
+    if (pull.baseShaBeforeMerge) {
+      const from = (await bare.mergeBase(pull.baseShaBeforeMerge, pull.headSha)) ?? pull.baseShaBeforeMerge;
+      return { from, to: pull.headSha };
+    }
     pull.headSha = (await bare.branchCommit(pull.head)) ?? pull.headSha;
     const baseSha = (await bare.branchCommit(pull.base)) ?? pull.headSha;
     const from = (await bare.mergeBase(baseSha, pull.headSha)) ?? baseSha;
@@ -669,9 +721,9 @@ class FakeGitHubServer implements FakeGitHub {
       labels: [],
       created_at: pull.createdAt,
       updated_at: pull.updatedAt,
-      closed_at: null,
-      merged_at: null,
-      merge_commit_sha: null,
+      closed_at: pull.mergedAt ?? null,
+      merged_at: pull.mergedAt ?? null,
+      merge_commit_sha: pull.mergeCommitSha ?? null,
       draft: pull.draft,
       head: {
         label: `${owner}:${pull.head}`,

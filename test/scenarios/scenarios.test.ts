@@ -64,6 +64,20 @@ describe.each(names)('scenario %s', (name) => {
     for (const kind of scenario.expect.notifications) expect(sent).toContain(kind);
 
     for (const each of runs) expect((await verifyRunAudit(result.store, each.id)).ok).toBe(true);
+
+    // Commit hashes an answer quotes must come from what the tools returned: a scripted answer
+    // written against an older example project would otherwise quote commits that do not exist.
+    const toolText = JSON.stringify(
+      allEvents
+        .filter((event) => event.type === 'tool-call.completed')
+        .map((event) => event.payload['output']),
+    );
+    for (const each of runs) {
+      const answer = JSON.stringify(each.output ?? '');
+      for (const [hash] of answer.matchAll(/\b(?=[0-9a-f]*\d)(?=[0-9a-f]*[a-f])[0-9a-f]{7,40}\b/g)) {
+        expect(toolText, `${each.agent} quotes commit ${hash}`).toContain(hash);
+      }
+    }
   });
 });
 

@@ -54,7 +54,7 @@ export async function demoCommand(options: DemoOptions, io: Io): Promise<number>
     },
   });
   try {
-    printResults(played, io);
+    await printResults(played, io);
     await printAudit(played, io);
     io.err(`demo finished in ${((performance.now() - started) / 1000).toFixed(1)}s`);
     io.err('explore it:');
@@ -77,7 +77,7 @@ async function listCommand(io: Io): Promise<number> {
 }
 
 /** What the run produced, where a person would see it: the Slack report, a pull request, comments. */
-function printResults(played: PlayedScenario, io: Io): void {
+async function printResults(played: PlayedScenario, io: Io): Promise<void> {
   const rootEvents = played.events.get(played.run.id) ?? [];
   const report = lastReport(rootEvents);
   io.out('');
@@ -97,10 +97,11 @@ function printResults(played: PlayedScenario, io: Io): void {
   }
   for (const [runId, artifacts] of played.artifacts) {
     for (const artifact of artifacts) {
-      if (artifact.name === 'workspace.diff') continue;
+      if (artifact.name === 'workspace.diff' || artifact.name.startsWith('pull-request.')) continue;
       io.out(`── artifact ${artifact.name} (${artifact.size} bytes, run ${runId}) ──`);
     }
   }
+  for (const staged of await stagedPullRequests(played)) printStaged(staged, io);
   const linear = played.services.linear;
   const seeded = new Set(played.services.linearSeedCommentIds ?? []);
   for (const comment of linear?.comments ?? []) {
@@ -130,6 +131,48 @@ function printResults(played: PlayedScenario, io: Io): void {
       `run ${played.run.status}${played.run.failureReason ? ` (${played.run.failureReason})` : ''}: ${played.run.error ?? ''}`,
     );
   }
+}
+
+interface StagedPullRequest {
+  runId: string;
+  record: {
+    title?: string;
+    body?: string;
+    base?: string;
+    branch?: string;
+    reason?: string;
+    files?: unknown[];
+  };
+  diff: string;
+}
+
+/** Pull requests recorded in `staged` mode (no GitHub token): the artifacts a person would review. */
+async function stagedPullRequests(played: PlayedScenario): Promise<StagedPullRequest[]> {
+  const found: StagedPullRequest[] = [];
+  for (const [runId, artifacts] of played.artifacts) {
+    if (!artifacts.some((artifact) => artifact.name === 'pull-request.json')) continue;
+    const json = await played.store.getArtifactContent(runId, 'pull-request.json');
+    const diff = await played.store.getArtifactContent(runId, 'pull-request.diff');
+    if (!json) continue;
+    found.push({
+      runId,
+      record: JSON.parse(Buffer.from(json).toString('utf8')) as StagedPullRequest['record'],
+      diff: diff ? Buffer.from(diff).toString('utf8') : '',
+    });
+  }
+  return found;
+}
+
+const MAX_DIFF_LINES = 60;
+
+function printStaged({ record, diff }: StagedPullRequest, io: Io): void {
+  io.out(`── pull request (staged: ${record.reason ?? 'not opened'}) ──`);
+  io.out(`${record.title ?? ''}  (${record.branch ?? '?'} → ${record.base ?? '?'})`);
+  if (record.body) io.out(`\n${record.body}`);
+  const lines = diff.split('\n');
+  io.out(`\n${lines.slice(0, MAX_DIFF_LINES).join('\n')}`);
+  if (lines.length > MAX_DIFF_LINES)
+    io.out(`… ${lines.length - MAX_DIFF_LINES} more lines in the pull-request.diff artifact`);
 }
 
 function lastReport(events: RunEvent[]) {

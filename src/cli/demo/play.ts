@@ -87,6 +87,9 @@ export async function playScenario(scenario: Scenario, options: PlayOptions): Pr
     }
     await configure(dir, (config) => services.configure(config));
     await commit(dir, `Add the ${scenario.agent} reference agent and its squad`);
+    // The team's repository holds its agents: without this push, a pull request the run opens
+    // would carry the install commit (protected .agentry/ paths) and be refused.
+    if (services.github) await pushMain(dir);
     options.onReady?.({
       dir,
       model: options.modelUrl ? `${options.model ?? 'llama3.1'} at ${options.modelUrl}` : 'scripted',
@@ -171,6 +174,11 @@ async function configure(dir: string, change: (config: ReturnType<typeof parseDo
   const document = parseDocument(await readFile(file, 'utf8'));
   change(document);
   await writeFile(file, document.toString());
+}
+
+/** Push the project's main branch to `origin`, the GitHub stand-in's repository. */
+async function pushMain(dir: string): Promise<void> {
+  await execFileAsync('git', ['push', '--quiet', 'origin', 'HEAD:refs/heads/main'], { cwd: dir });
 }
 
 async function commit(dir: string, message: string): Promise<void> {

@@ -44,6 +44,8 @@ const scenarioSchema = z.strictObject({
             branch: z.string(),
             files: z.record(z.string(), z.string()),
             commit_message: z.string(),
+            /** Merged with a merge commit before the run, as for an agent triggered by the merge. */
+            merged: z.boolean().default(false),
           }),
         })
         .optional(),

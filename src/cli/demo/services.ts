@@ -68,6 +68,13 @@ export async function startScenarioServices(
       if (seeded.number !== pull.number) {
         throw new Error(`the GitHub stand-in opened #${seeded.number}, the scenario expects #${pull.number}`);
       }
+      if (pull.merged) {
+        await github.mergePullRequest(DEMO_REPOSITORY, pull.number);
+        // The project is the team's clone: it has the merge, as a checkout after the merge would.
+        await execFileAsync('git', ['pull', '--quiet', '--ff-only', 'origin', 'main'], {
+          cwd: paths.projectDir,
+        });
+      }
       env[GITHUB_TOKEN_ENV] = GITHUB_TOKEN;
       const url = github.url;
       configurers.push((config) => {
