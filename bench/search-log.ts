@@ -44,6 +44,13 @@ try {
     ['floor: read the file and count newlines', () => countNewlines(log.file)],
     ['search_log (failure mode)', () => search({})],
     ['search_log pattern "Connection refused"', () => search({ pattern: 'Connection refused' })],
+    // Not literal text: RE2 (re2js) in a worker thread, case folded, then case-sensitive.
+    ['search_log pattern "Connection (refused|reset)"', () => search({ pattern: 'Connection (refused|reset)' })],
+    [
+      'search_log pattern "Connection (refused|reset)", case_sensitive',
+      () => search({ pattern: 'Connection (refused|reset)', case_sensitive: true }),
+    ],
+    ['search_log pattern "(a+)+$" (exponential on V8)', () => search({ pattern: '(a+)+$' })],
     ['read_log (last 200 lines)', () => readLogTool.execute(readLogTool.inputSchema.parse(target), context)],
   ];
 

@@ -115,9 +115,12 @@ export function buildProgram(io: Io, setExitCode: (code: number) => void): Comma
   const audit = program.command('audit').description("prove a run's audit trail was not altered");
   audit
     .command('verify')
-    .description('recompute hash chains: exit 0 when intact, 1 naming the first bad event')
+    .description(
+      'recompute hash chains and check runs, messages and artifacts against them: exit 0 when intact, 1 naming what was changed',
+    )
     .argument('[runs...]', 'run ids')
-    .option('--all', 'every run in the store')
+    .option('--all', 'every run in the store, the store-wide ledger, and runs deleted from it')
+    .option('--anchor <count:hash>', "with --all: a ledger head an earlier 'audit verify --all' printed")
     .option(...projectOption)
     .action(act((runIds: string[], options) => auditVerifyCommand(runIds, options, io)));
   audit

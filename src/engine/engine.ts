@@ -23,7 +23,9 @@ import { builtinToolRegistry } from '../tools/registry.js';
 import { RunResources } from '../tools/run-resources.js';
 import { addUsage, Budget } from './budget.js';
 import { AgentNotFoundError, RunStateError } from './errors.js';
+import type { RunEventPayloads } from './events.js';
 import { currentOwner } from './owner.js';
+import { PromptCache } from './prompt-cache.js';
 import { type RunEventListener, RunRecorder } from './recorder.js';
 import { openRunNotifier, type RunNotifier } from './run-notifier.js';
 import { type ChildRunner, Squad, type SquadLimits } from './squad.js';
@@ -307,6 +309,8 @@ class Turn {
   private budget: Budget;
   private notifier: RunNotifier | undefined;
   private step = 0;
+  /** The conversation as the provider got it, so each step's call validates only what is new. */
+  private prompt: PromptCache | undefined;
 
   constructor(
     private readonly engine: Engine,
@@ -363,7 +367,7 @@ class Turn {
       output: RunOutput | null;
     };
     try {
-      if (this.turnNumber === 1) await this.recordStart();
+      if (this.turnNumber === 1) this.recordStart();
       await this.countChildrenSpend();
       await this.recorder.event('turn.started', { turn: this.turnNumber, message: this.message });
       await this.openNotifier();
@@ -399,10 +403,11 @@ class Turn {
     await this.notifier?.started(this.message);
   }
 
-  private async recordStart(): Promise<void> {
+  /** Staged: it goes to the store with `turn.started`, which follows at once. */
+  private recordStart(): void {
     const { spec } = this.agent;
     const internals = this.engine.internals;
-    await this.recorder.event('run.started', {
+    this.recorder.stage('run.started', {
       agent: this.agent.name,
       agentHash: this.agent.hash,
       model: { name: this.model.name, provider: this.model.provider, id: this.model.modelId },
@@ -455,9 +460,7 @@ class Turn {
       network: this.agent.spec.sandbox?.network,
       restoreDiff,
     });
-    if (!this.run.repoCommit) {
-      await store.updateRun(this.run.id, ['RUNNING'], { repoCommit: sandbox.baseCommit });
-    }
+    if (!this.run.repoCommit) this.recorder.stageUpdate({ repoCommit: sandbox.baseCommit });
     await this.recorder.event('sandbox.provisioned', {
       driver: sandbox.driver,
       method: sandbox.method,
@@ -517,7 +520,7 @@ class Turn {
   /** The model↔tool loop. Returns the final answer, or throws a RunStop. */
   private async loop(sandbox: Sandbox): Promise<RunOutput> {
     const { spec } = this.agent;
-    const { tools: registry, store } = this.engine.internals;
+    const { tools: registry } = this.engine.internals;
     const allowed = registry.allowedFor(spec.tools);
     const executor = new ToolExecutor(registry, allowed, this.agent.name);
     const offered = this.offeredTools(allowed);
@@ -525,8 +528,10 @@ class Turn {
     const { system, history } = await this.conversation(sandbox, allowed);
     const userMessage: ModelMessage = { role: 'user', content: this.message };
     const messages: ModelMessage[] = [...history, userMessage];
-    await this.recorder.messages(this.turnNumber, [userMessage]);
+    this.recorder.stageMessages(this.turnNumber, [userMessage]);
 
+    // Each step writes twice: the request (with what the last step staged) before the model is
+    // called, and the answer, usage and conversation with the first tool call before it runs.
     for (let step = 1; step <= spec.limits.max_steps; step++) {
       this.step = step;
       this.throwIfAborted();
@@ -546,20 +551,19 @@ class Turn {
       };
       this.addUsage(stepUsage.inputTokens, stepUsage.outputTokens);
       const toolCalls = result.content.filter((part) => part.type === 'tool-call');
-      const text = this.engine.internals.redactor.redactText(result.text);
-      await this.recorder.event('model.response', {
+      const { text } = this.recorder.stage('model.response', {
         turn: this.turnNumber,
         step,
-        text,
+        text: result.text,
         toolCalls: toolCalls.map((call) => ({ id: call.toolCallId, tool: call.toolName, input: call.input })),
         finishReason: result.finishReason,
         usage: stepUsage,
         durationMs: elapsedMs(started),
       });
-      await store.updateRun(this.run.id, ['RUNNING'], { usage: this.usage });
+      this.recorder.stageUpdate({ usage: this.usage });
       const assistant = result.response.messages.filter((message) => message.role === 'assistant');
       messages.push(...assistant);
-      await this.recorder.messages(this.turnNumber, assistant);
+      this.recorder.stageMessages(this.turnNumber, assistant);
       this.checkBudget();
 
       if (toolCalls.length === 0) {
@@ -567,7 +571,7 @@ class Turn {
         if (final.ok) return final.output;
         const retry: ModelMessage = { role: 'user', content: final.retryMessage };
         messages.push(retry);
-        await this.recorder.messages(this.turnNumber, [retry]);
+        this.recorder.stageMessages(this.turnNumber, [retry]);
         continue;
       }
 
@@ -582,7 +586,7 @@ class Turn {
         })),
       };
       messages.push(toolMessage);
-      await this.recorder.messages(this.turnNumber, [toolMessage]);
+      this.recorder.stageMessages(this.turnNumber, [toolMessage]);
       // Child runs spend from this run's budget: stop before the next model call if they spent it.
       this.checkBudget();
     }
@@ -610,7 +614,7 @@ class Turn {
       baseCommit: sandbox.baseCommit,
       toolNames: allowed,
     });
-    await this.recorder.messages(this.turnNumber, [{ role: 'system', content: system }]);
+    this.recorder.stageMessages(this.turnNumber, [{ role: 'system', content: system }]);
     return { system, history };
   }
 
@@ -670,9 +674,12 @@ class Turn {
       let end = index + 1;
       if (concurrent(index)) while (end < calls.length && concurrent(end)) end += 1;
       const batch = calls.slice(index, end);
+      // A lone call's outcome waits for the next write (a few microseconds); in a batch each is
+      // written as it ends, so a slow sibling does not hold back what the trail says.
+      const stageEnd = batch.length === 1;
       const results = await Promise.all(
         batch.map((call) =>
-          this.callTool(executor, sandbox, squad, call.toolCallId, call.toolName, call.input),
+          this.callTool(executor, sandbox, squad, call.toolCallId, call.toolName, call.input, stageEnd),
         ),
       );
       outputs.push(...results);
@@ -682,17 +689,20 @@ class Turn {
   }
 
   private async callModel(system: string, messages: ModelMessage[], tools: ToolSet) {
+    this.prompt ??= new PromptCache(this.model.model);
     try {
-      return await generateText({
-        model: this.model.model,
+      const result = await generateText({
+        model: this.prompt.model,
         system,
-        messages,
+        messages: this.prompt.messagesFor(messages),
         tools,
         abortSignal: this.controller.signal,
         maxOutputTokens: this.model.maxOutputTokens,
         temperature: this.model.temperature,
         maxRetries: 2,
       });
+      this.prompt.keep(messages);
+      return result;
     } catch (error) {
       this.throwIfAborted();
       throw toModelError(error, this.model);
@@ -706,8 +716,16 @@ class Turn {
     callId: string,
     name: string,
     input: unknown,
+    stageEnd: boolean,
   ): Promise<ToolOutput> {
-    const { redactor } = this.engine.internals;
+    const record = async <Type extends 'tool-call.denied' | 'tool-call.failed' | 'tool-call.completed'>(
+      type: Type,
+      payload: RunEventPayloads[Type],
+    ): Promise<RunEventPayloads[Type]> => {
+      const stored = this.recorder.stage(type, payload);
+      if (!stageEnd) await this.recorder.flush();
+      return stored;
+    };
     await this.recorder.event('tool-call.started', { step: this.step, callId, tool: name, input });
     const { project, env } = this.engine.internals;
     const outcome = await executor.call(name, input, {
@@ -725,7 +743,7 @@ class Turn {
       store: this.engine.internals.store,
     });
     if (outcome.status === 'denied') {
-      await this.recorder.event('tool-call.denied', {
+      await record('tool-call.denied', {
         step: this.step,
         callId,
         tool: name,
@@ -735,7 +753,7 @@ class Turn {
       return { type: 'error-text', value: outcome.error };
     }
     if (outcome.status === 'failed') {
-      await this.recorder.event('tool-call.failed', {
+      const failed = await record('tool-call.failed', {
         step: this.step,
         callId,
         tool: name,
@@ -743,17 +761,17 @@ class Turn {
         error: outcome.error,
         durationMs: outcome.durationMs,
       });
-      return { type: 'error-text', value: redactor.redactText(outcome.error) };
+      return { type: 'error-text', value: failed.error };
     }
     // The model never sees a secret either: a committed .env is masked before it reaches the prompt.
-    const output = redactor.redact(outcome.output);
-    await this.recorder.event('tool-call.completed', {
+    // The output is redacted once, as stored, and the model is given that same value.
+    const { output } = await record('tool-call.completed', {
       step: this.step,
       callId,
       tool: name,
       summary: outcome.summary,
       truncated: outcome.truncated,
-      output,
+      output: outcome.output,
       durationMs: outcome.durationMs,
     });
     return typeof output === 'string'
@@ -824,8 +842,10 @@ class Turn {
     error: string | null;
     output: RunOutput | null;
   }): Promise<RunRecord> {
-    const { store, redactor } = this.engine.internals;
-    const output = outcome.output ? redactor.redact(outcome.output) : null;
+    const { store } = this.engine.internals;
+    // Whatever the step staged is written before anything leaves the process (the Slack report).
+    await this.recorder.flush();
+    const output = outcome.output ? this.recorder.redact(outcome.output) : null;
     // Reported before the run is marked ended, so its notification events precede the last one.
     await this.notifier?.finished({
       status: outcome.status,
@@ -835,7 +855,7 @@ class Turn {
       usage: this.usage,
       durationMs: elapsedMs(this.startedAt),
     });
-    const final = await store.updateRun(this.run.id, ['RUNNING'], {
+    const patch = {
       status: outcome.status,
       failureReason: outcome.reason,
       error: outcome.error,
@@ -844,19 +864,31 @@ class Turn {
       output: output ?? this.run.output,
       owner: null,
       heartbeatAt: null,
-    });
+    };
     const common = {
       turn: this.turnNumber,
       steps: this.step,
       usage: this.usage,
       durationMs: elapsedMs(this.startedAt),
     };
-    if (outcome.status === 'COMPLETED') await this.recorder.event('run.completed', { ...common, output });
-    else if (outcome.status === 'CANCELLED')
-      await this.recorder.event('run.cancelled', { ...common, reason: outcome.error });
-    else await this.recorder.event('run.failed', { ...common, reason: outcome.reason, error: outcome.error });
+    // The end and its event in one write, which the store seals in its ledger. When another
+    // process resolved the run meanwhile (a restart marked it worker-lost), its record stands.
+    const running = ['RUNNING'] as const;
+    if (outcome.status === 'COMPLETED') {
+      await this.recorder.end(running, patch, 'run.completed', { ...common, output });
+    } else if (outcome.status === 'CANCELLED') {
+      await this.recorder.end(running, patch, 'run.cancelled', { ...common, reason: outcome.error });
+    } else {
+      await this.recorder.end(running, patch, 'run.failed', {
+        ...common,
+        reason: outcome.reason,
+        error: outcome.error,
+      });
+    }
     // Read back after the last event, so the record's eventCount and headHash include it.
-    return (await store.getRun(this.run.id)) ?? final!;
+    const final = await store.getRun(this.run.id);
+    if (final === undefined) throw new RunStateError(`run ${this.run.id} is gone from the store`);
+    return final;
   }
 }
 

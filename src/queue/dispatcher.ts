@@ -8,9 +8,10 @@ import type { LoadedAgent, Project } from '../spec/index.js';
 import { RunNotFoundError } from '../store/errors.js';
 import type { RunStore } from '../store/run-store.js';
 import { type RunRecord, type RunTrigger, TERMINAL_STATUSES, type TriggerKind } from '../store/types.js';
+import { type EnsureBaseCommitOptions, ensureBaseCommit } from './base-commit.js';
 import { concurrencyOf } from './concurrency-group.js';
 import { QueueClosedError } from './errors.js';
-import { RunEventBell } from './event-bell.js';
+import { RunEventBell, type RunEventSubscription } from './event-bell.js';
 import type { Queue, QueueJob } from './queue.js';
 
 /** What any system trigger (REST, webhook, cron, Airflow) asks for. */
@@ -57,6 +58,11 @@ export interface DispatcherOptions {
   staleAfterMs?: number;
   /** Where to say what happened to runs the API caller no longer waits for. */
   log?: (line: string) => void;
+  /**
+   * How a run whose base ref is a commit missing from the repository gets it (a pull request's
+   * head, from a webhook): the remote and the fetch deadline. See `ensureBaseCommit`.
+   */
+  baseCommit?: EnsureBaseCommitOptions;
 }
 
 /** Trigger kinds whose PENDING runs are started again after a crash: someone outside is waiting for them. */
@@ -85,6 +91,7 @@ export class Dispatcher {
   readonly #idempotencyWindowMs: number | undefined;
   readonly #staleAfterMs: number;
   readonly #log: (line: string) => void;
+  readonly #baseCommit: EnsureBaseCommitOptions;
   readonly #bell = new RunEventBell();
   readonly #unsubscribe: () => void;
   #closed = false;
@@ -99,6 +106,7 @@ export class Dispatcher {
     this.#idempotencyWindowMs = options.idempotencyWindowMs;
     this.#staleAfterMs = options.staleAfterMs ?? DEFAULT_STALE_AFTER_MS;
     this.#log = options.log ?? (() => undefined);
+    this.#baseCommit = options.baseCommit ?? {};
     this.#unsubscribe = this.#engine.on((event) => this.#bell.ring(event.runId));
     this.#queue.start((job, signal) => this.#execute(job, signal));
   }
@@ -172,6 +180,19 @@ export class Dispatcher {
   /** Resolves at the run's next event recorded here, after `timeoutMs`, or when `signal` aborts. */
   waitForEvent(runId: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
     return this.#bell.wait(runId, timeoutMs, signal);
+  }
+
+  /** Listen to the run's events recorded here (an SSE stream does, for its whole life). */
+  subscribeEvents(runId: string): RunEventSubscription {
+    return this.#bell.subscribe(runId);
+  }
+
+  /**
+   * Whether this process records the run's next events — it is queued or running here, or owned
+   * by this process (a child run) — so its subscription rings for them and nobody need poll.
+   */
+  recordsHere(run: Pick<RunRecord, 'id' | 'owner'>): boolean {
+    return this.#queue.has(run.id) || run.owner === this.#owner;
   }
 
   /**
@@ -296,7 +317,10 @@ export class Dispatcher {
   async #execute(job: QueueJob, signal: AbortSignal): Promise<void> {
     try {
       if (job.followUp !== undefined) await this.#engine.reply(job.runId, job.followUp, { signal });
-      else await this.#engine.executeRun(job.runId, { signal });
+      else {
+        await this.#ensureBaseCommit(job.runId);
+        await this.#engine.executeRun(job.runId, { signal });
+      }
     } catch (error) {
       await this.#failUnstarted(job, error);
     } finally {
@@ -304,6 +328,14 @@ export class Dispatcher {
       // after this handler returns: wake them then rather than at their next poll.
       setImmediate(() => this.#bell.ring(job.runId));
     }
+  }
+
+  /** A first turn from a commit the repository lacks (a pull request's head) fetches it first, or fails saying so. */
+  async #ensureBaseCommit(runId: string): Promise<void> {
+    const run = await this.#store.getRun(runId);
+    if (run?.status !== 'PENDING') return;
+    const { fetched } = await ensureBaseCommit(this.#project.root, run, this.#baseCommit);
+    if (fetched) this.#log(`run ${runId}: fetched its base commit ${run.baseRef}`);
   }
 
   /**

@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, readdirSync, readlinkSync } from 'node:fs';
 import type { SandboxNetwork } from './driver.js';
 import { findProgram } from './overlay.js';
+import { hostSeccompFilter } from './seccomp.js';
 
 /** Top-level system directories, bound read-only (or re-created as the symlinks they are). */
 const SYSTEM_DIRECTORIES = ['/usr', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32'];
@@ -57,9 +58,12 @@ export const SANDBOX_HOME = '/tmp/home';
 export interface BwrapOptions {
   /** The workspace, bound read-write at the same path, so paths agree inside and out. */
   workspace: string;
-  /** The workspace's `.git` directory: a mount point inside, so a command cannot swap it. */
+  /**
+   * The workspace's `.git` directory, bound read-only: a command can read git (status, log, diff)
+   * but not plant a hook, repoint HEAD or add attributes; commits go through the `git_commit` tool.
+   */
   gitDir?: string;
-  /** The project's object store, read-only, for the run's git to borrow from. */
+  /** The run's object store (never the project's), read-only, for the run's git to borrow from. */
   objectsDir?: string;
   /** Host paths a command may read (a Python virtualenv, a dbt install). */
   readOnlyPaths: readonly string[];
@@ -69,6 +73,10 @@ export interface BwrapOptions {
   env: Record<string, string>;
   /** Whether this bwrap understands `--disable-userns` (0.8+). */
   disableUserns: boolean;
+  /** The fd bwrap reads a compiled seccomp filter from (`--seccomp`); no filter when absent. */
+  seccompFd?: number;
+  /** Size of the private /tmp (`--size`, bwrap 0.7+); as large as the kernel allows when absent. */
+  tmpSizeBytes?: number;
 }
 
 /**
@@ -93,16 +101,20 @@ export function bwrapArgs(options: BwrapOptions): string[] {
     '--hostname',
     'agentry',
     '--clearenv',
+    ...(options.seccompFd === undefined ? [] : ['--seccomp', String(options.seccompFd)]),
   ];
   for (const [name, value] of Object.entries(options.env)) args.push('--setenv', name, value);
   args.push(...systemMounts());
-  args.push('--proc', '/proc', '--dev', '/dev', '--tmpfs', SANDBOX_TMP, '--dir', SANDBOX_HOME);
+  args.push('--proc', '/proc', '--dev', '/dev');
+  // A /tmp left unsized could fill the host's memory (tmpfs is RAM) where no cgroup bounds it.
+  if (options.tmpSizeBytes !== undefined) args.push('--size', String(options.tmpSizeBytes));
+  args.push('--tmpfs', SANDBOX_TMP, '--dir', SANDBOX_HOME);
   if (options.objectsDir) args.push('--ro-bind', options.objectsDir, options.objectsDir);
   for (const path of options.readOnlyPaths) args.push('--ro-bind-try', path, path);
   args.push('--bind', options.workspace, options.workspace);
   if (options.gitDir) {
     const inside = `${options.workspace}/.git`;
-    args.push('--bind', options.gitDir, inside, '--ro-bind', `${options.gitDir}/config`, `${inside}/config`);
+    args.push('--ro-bind', options.gitDir, inside);
   }
   // The root tmpfs bwrap builds everything on: nothing may be written there.
   args.push('--remount-ro', '/', '--chdir', options.cwd);
@@ -141,14 +153,23 @@ function lstatOrUndefined(path: string) {
 
 /** Whether bwrap can make a sandbox here, and with which options. */
 export type BwrapProbe =
-  | { ok: true; program: string; disableUserns: boolean }
+  | {
+      ok: true;
+      program: string;
+      disableUserns: boolean;
+      /** Whether the seccomp filter loads here (the kernel has seccomp, the machine is known). */
+      seccomp: boolean;
+      /** Whether this bwrap can size a tmpfs (`--size`, 0.7+). */
+      sizedTmp: boolean;
+    }
   | { ok: false; reason: string };
 
 let probeCache: BwrapProbe | undefined;
 
 /**
  * Start a real sandbox (`true` in the same namespaces and mounts a command gets). Fails where
- * bwrap is missing, or user namespaces are off (some containers, hardened kernels).
+ * bwrap is missing, or user namespaces are off (some containers, hardened kernels). Then the
+ * same with the seccomp filter, which a kernel without seccomp would refuse.
  */
 export function probeBwrap(): BwrapProbe {
   if (probeCache) return probeCache;
@@ -158,19 +179,35 @@ export function probeBwrap(): BwrapProbe {
     return probeCache;
   }
   const truePath = existsSync('/usr/bin/true') ? '/usr/bin/true' : '/bin/true';
-  let lastError = '';
-  for (const disableUserns of [true, false]) {
+  const attempt = (features: { disableUserns: boolean; sizedTmp: boolean }, seccomp?: Uint8Array) => {
     const args = bwrapArgs({
       workspace: '/tmp',
       readOnlyPaths: [],
       network: 'none',
       cwd: '/',
       env: {},
-      disableUserns,
+      disableUserns: features.disableUserns,
+      tmpSizeBytes: features.sizedTmp ? 1024 * 1024 : undefined,
+      // On stdin here: `true` does not mind bwrap closing it.
+      seccompFd: seccomp ? 0 : undefined,
     });
-    const result = spawnSync(program, [...args, '--', truePath], { encoding: 'utf8', timeout: 10_000 });
+    return spawnSync(program, [...args, '--', truePath], {
+      encoding: 'utf8',
+      timeout: 10_000,
+      input: seccomp ?? '',
+    });
+  };
+  let lastError = '';
+  for (const features of [
+    { disableUserns: true, sizedTmp: true },
+    { disableUserns: false, sizedTmp: true },
+    { disableUserns: false, sizedTmp: false },
+  ]) {
+    const result = attempt(features);
     if (result.status === 0) {
-      probeCache = { ok: true, program, disableUserns };
+      const filter = hostSeccompFilter();
+      const seccomp = filter !== undefined && attempt(features, filter).status === 0;
+      probeCache = { ok: true, program, ...features, seccomp };
       return probeCache;
     }
     lastError =

@@ -25,7 +25,14 @@ import { CommandRunner, WATCHDOG_SCRIPT } from './exec.js';
 import { git, gitFailure } from './git.js';
 import { loadIgnorePatterns } from './ignore.js';
 import { prlimitAvailable, prlimitPrefix, type SandboxLimits } from './limits.js';
-import { mountOverlay, type OverlayKind, overlayPossible, unmountAllUnder } from './overlay.js';
+import {
+  mountOverlay,
+  mountSizedTmpfs,
+  type OverlayKind,
+  overlayPossible,
+  sizedTmpfsPossible,
+  unmountAllUnder,
+} from './overlay.js';
 import { ProcessFailure } from './process.js';
 import { BRANCH_PREFIX, objectsDirectory, prepareIndex, resolveCommit } from './repository.js';
 import {
@@ -36,7 +43,14 @@ import {
   writeRecord,
 } from './run-directory.js';
 import { applyDiff, copyIndex, workspaceDiff, writeRunGitDir } from './run-git.js';
+import { hostSeccompFilter, SECCOMP_DENIED, SECCOMP_FD } from './seccomp.js';
 import { reapWorktrees } from './worktree.js';
+
+/**
+ * Where the tmpfs that bounds a run's writes is mounted in its directory. Shorter than `root`,
+ * the overlay on top of it: mounts are taken down longest path first.
+ */
+const QUOTA_DIRECTORY = 'rw';
 
 /** How the bwrap driver makes a workspace; `auto` tries the overlays, then a checkout. */
 export type WorkspaceMethodSetting = 'auto' | 'overlayfs' | 'fuse-overlayfs' | 'git-checkout';
@@ -73,6 +87,10 @@ export class BwrapSandboxDriver implements SandboxDriver {
   private readonly disableUserns: boolean;
   private readonly cache: BaseCheckoutCache;
   private readonly cgroups: CgroupFactory | undefined;
+  /** The seccomp filter of every command, where bwrap and the kernel can load it. */
+  private readonly seccomp: Uint8Array | undefined;
+  /** Whether this bwrap can size the commands' /tmp. */
+  private readonly sizedTmp: boolean;
   /** Overlay kinds that failed to mount here once: `auto` does not try them again. */
   private readonly refused = new Set<OverlayKind>();
 
@@ -81,13 +99,18 @@ export class BwrapSandboxDriver implements SandboxDriver {
     if (!probe.ok) throw new SandboxUnavailableError('bwrap', probe.reason);
     this.program = probe.program;
     this.disableUserns = probe.disableUserns;
+    this.seccomp = probe.seccomp ? hostSeccompFilter() : undefined;
+    this.sizedTmp = probe.sizedTmp;
     this.workspaceRoot = options.workspaceRoot ?? join(tmpdir(), 'agentry-workspaces');
     this.cache = new BaseCheckoutCache(join(this.workspaceRoot, BASE_CACHE_DIRECTORY));
     this.cgroups = options.cgroups === false ? undefined : detectCgroups();
   }
 
-  /** What a sandbox of this driver isolates, given the machine's cgroups. */
-  isolation(network: SandboxNetwork): SandboxIsolation {
+  /**
+   * What a sandbox of this driver isolates, given the machine's cgroups; `disk` says whether its
+   * workspace is on a sized tmpfs.
+   */
+  isolation(network: SandboxNetwork, disk: 'tmpfs' | 'none' = 'none'): SandboxIsolation {
     const rlimit = prlimitAvailable() ? 'rlimit' : 'none';
     // Root is exempt from RLIMIT_NPROC: without a cgroup, nothing bounds its processes.
     const processRlimit = process.getuid?.() === 0 ? 'none' : rlimit;
@@ -95,10 +118,14 @@ export class BwrapSandboxDriver implements SandboxDriver {
       network,
       filesystem: true,
       processes: true,
+      syscalls: this.seccomp
+        ? { filter: 'seccomp', denied: SECCOMP_DENIED }
+        : { filter: 'none', denied: [] },
       limits: {
         memory: this.cgroups ? 'cgroup' : rlimit,
         processes: this.cgroups ? 'cgroup' : processRlimit,
         cpu: rlimit,
+        disk,
       },
     };
   }
@@ -107,6 +134,13 @@ export class BwrapSandboxDriver implements SandboxDriver {
     const baseCommit = await resolveCommit(request.repoRoot, request.baseRef ?? 'HEAD');
     const patterns = await loadIgnorePatterns(request.repoRoot, this.options.ignore ?? []);
     const objectsDir = await objectsDirectory(request.repoRoot);
+    // What the run's git may read: never the project's own store, which holds ignored files' contents.
+    const runObjects = await this.cache.objects(request.repoRoot, baseCommit, patterns).catch((error) => {
+      throw new SandboxError(
+        `could not prepare the git objects for run ${request.runId}: ${failureText(error)}`,
+        { cause: error },
+      );
+    });
     await mkdir(this.workspaceRoot, { recursive: true });
     const directory = join(await realpath(this.workspaceRoot), request.runId);
     try {
@@ -127,6 +161,7 @@ export class BwrapSandboxDriver implements SandboxDriver {
       baseCommit,
       branch: `${BRANCH_PREFIX}${request.runId}`,
       objectsDir,
+      runObjectsDir: runObjects.objects,
       gitDir: '',
       baseKey: BaseCheckoutCache.key(baseCommit, patterns),
       createdAt: new Date().toISOString(),
@@ -135,19 +170,22 @@ export class BwrapSandboxDriver implements SandboxDriver {
     try {
       const made = await this.makeWorkspace(directory, record, request.repoRoot, patterns);
       Object.assign(record, { method: made.method, gitDir: made.gitDir });
-      if (!made.method.endsWith('overlayfs')) delete record.baseKey;
       await writeRecord(directory, record);
       if (request.restoreDiff) await restore(made.root, join(made.root, '.git'), request.restoreDiff);
       return new BwrapSandbox({
         driver: this,
         program: this.program,
         disableUserns: this.disableUserns,
+        seccomp: this.seccomp,
+        sizedTmp: this.sizedTmp,
         cgroups: this.cgroups,
         directory,
         record,
         root: made.root,
         baseIndex: made.baseIndex,
         lower: made.lower,
+        upper: made.upper,
+        diskQuota: made.diskQuota ?? false,
         patterns,
         network: request.network ?? this.options.network ?? 'none',
         readOnlyPaths: this.options.readOnlyPaths ?? [],
@@ -180,7 +218,15 @@ export class BwrapSandboxDriver implements SandboxDriver {
     record: RunDirectoryRecord,
     repoRoot: string,
     patterns: readonly string[],
-  ): Promise<{ method: string; root: string; gitDir: string; baseIndex: string; lower?: string }> {
+  ): Promise<{
+    method: string;
+    root: string;
+    gitDir: string;
+    baseIndex: string;
+    lower?: string;
+    upper?: string;
+    diskQuota?: boolean;
+  }> {
     const setting = this.options.workspace ?? 'auto';
     const overlays: OverlayKind[] =
       setting === 'auto'
@@ -202,7 +248,7 @@ export class BwrapSandboxDriver implements SandboxDriver {
       if (made) return made;
       // The kernel or FUSE refused the mount: not here, not again in this process.
       this.refused.add(kind);
-      for (const name of ['upper', 'work', 'root'])
+      for (const name of ['upper', 'work', 'root', QUOTA_DIRECTORY])
         await rm(join(directory, name), { recursive: true, force: true });
     }
     return this.checkoutWorkspace(directory, record, repoRoot, patterns);
@@ -218,17 +264,31 @@ export class BwrapSandboxDriver implements SandboxDriver {
     mayRefuse: boolean,
   ) {
     const base = await this.cache.get(repoRoot, record.baseCommit, patterns);
+    // The run's writes (upper) and the overlay's scratch (work) on a tmpfs of `disk_mb` where the
+    // worker may mount one: a run that fills it gets ENOSPC, not the worker's disk.
+    const diskQuota = sizedTmpfsPossible();
+    const writable = diskQuota ? join(directory, QUOTA_DIRECTORY) : directory;
     const layers = {
       lower: base.tree,
-      upper: join(directory, 'upper'),
-      work: join(directory, 'work'),
+      upper: join(writable, 'upper'),
+      work: join(writable, 'work'),
       target: join(directory, 'root'),
     };
+    if (diskQuota) {
+      await mkdir(writable);
+      try {
+        await mountSizedTmpfs(writable, this.options.limits.diskBytes);
+      } catch (error) {
+        // Root without CAP_SYS_ADMIN (a container) cannot mount an overlay either.
+        if (!mayRefuse) throw error;
+        return undefined;
+      }
+    }
     for (const path of [layers.upper, layers.work, layers.target]) await mkdir(path);
     // The run's git directory is written into the upper layer before mounting: it is the run's own.
     const gitDir = join(layers.upper, '.git');
     await writeRunGitDir(gitDir, {
-      objectsDir: record.objectsDir,
+      objectsDir: record.runObjectsDir,
       commit: record.baseCommit,
       branch: record.branch,
       index: base.index,
@@ -246,6 +306,8 @@ export class BwrapSandboxDriver implements SandboxDriver {
       gitDir,
       baseIndex: base.index,
       lower: base.tree,
+      upper: layers.upper,
+      diskQuota,
     };
   }
 
@@ -259,7 +321,7 @@ export class BwrapSandboxDriver implements SandboxDriver {
     const gitDir = join(root, '.git');
     await mkdir(root, { recursive: true });
     await writeRunGitDir(gitDir, {
-      objectsDir: record.objectsDir,
+      objectsDir: record.runObjectsDir,
       commit: record.baseCommit,
       branch: record.branch,
     });
@@ -287,6 +349,12 @@ interface BwrapSandboxParts {
   baseIndex: string;
   /** The overlay's read-only base checkout, when the workspace is an overlay. */
   lower?: string;
+  /** The overlay's upper layer (the run's writes), when the workspace is an overlay. */
+  upper?: string;
+  /** Whether the run's writes are on a tmpfs of `limits.diskBytes`. */
+  diskQuota: boolean;
+  seccomp: Uint8Array | undefined;
+  sizedTmp: boolean;
   patterns: readonly string[];
   network: SandboxNetwork;
   readOnlyPaths: readonly string[];
@@ -312,7 +380,7 @@ class BwrapSandbox implements Sandbox {
     this.method = parts.record.method;
     this.baseCommit = parts.record.baseCommit;
     this.branch = parts.record.branch;
-    this.isolation = parts.driver.isolation(parts.network);
+    this.isolation = parts.driver.isolation(parts.network, parts.diskQuota ? 'tmpfs' : 'none');
     this.artifacts = new ArtifactKeeper(join(parts.directory, 'private', 'artifacts'), parts.root);
     this.session = {
       root: parts.root,
@@ -330,9 +398,10 @@ class BwrapSandbox implements Sandbox {
       baseIndex: this.parts.baseIndex,
       patterns: this.parts.patterns,
       scratch: join(this.parts.directory, 'private'),
-      overlay: this.parts.lower
-        ? { lower: this.parts.lower, upper: join(this.parts.directory, 'upper') }
-        : undefined,
+      overlay:
+        this.parts.lower && this.parts.upper
+          ? { lower: this.parts.lower, upper: this.parts.upper }
+          : undefined,
     });
     return [...kept, workspaceDiffArtifact(this.baseCommit, { diff, truncated })];
   }
@@ -370,12 +439,14 @@ class BwrapSandbox implements Sandbox {
     const args = bwrapArgs({
       workspace: this.parts.root,
       gitDir: join(this.parts.root, '.git'),
-      objectsDir: this.parts.record.objectsDir,
+      objectsDir: this.parts.record.runObjectsDir,
       readOnlyPaths: this.parts.readOnlyPaths,
       network: this.parts.network,
       cwd,
       env,
       disableUserns: this.parts.disableUserns,
+      seccompFd: this.parts.seccomp ? SECCOMP_FD : undefined,
+      tmpSizeBytes: this.parts.sizedTmp ? limits.diskBytes : undefined,
     });
     const limitArgs = prlimitPrefix(limits, { memory: !cgroup, processes: true });
     return this.runner.run({
@@ -398,6 +469,7 @@ class BwrapSandbox implements Sandbox {
       maxOutputBytes: options.maxOutputBytes ?? limits.maxOutputBytes,
       cgroup,
       lifeline: true,
+      seccomp: this.parts.seccomp,
     });
   }
 

@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, readFileSync, rmdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, rmdir, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { type MountInfo, readMountInfo } from './mountinfo.js';
@@ -106,9 +106,79 @@ function probeV2(): CgroupFactory | undefined {
   const path = ownCgroups().get('');
   const mount = readMountInfo().find((candidate) => candidate.fsType === 'cgroup2');
   if (path === undefined || !mount) return undefined;
-  const parent = directoryIn(mount, path);
-  if (!parent || !canCreateChild(parent, ['memory.max', 'pids.max'])) return undefined;
-  return new CgroupV2Factory(parent);
+  const own = directoryIn(mount, path);
+  const factory = own ? prepareCgroupV2(own) : undefined;
+  // The kernel gives a child the files of the controllers its parent enabled, and only those.
+  if (!factory || !canCreateChild(factory.parent, ['memory.max', 'pids.max'])) return undefined;
+  return factory;
+}
+
+/** The cgroup v2 controllers a command's cgroup needs. */
+const V2_CONTROLLERS = ['memory', 'pids'] as const;
+
+/** The words of a space-separated cgroup file (`cgroup.controllers`, `cgroup.subtree_control`). */
+function readWords(file: string): Set<string> {
+  try {
+    return new Set(readFileSync(file, 'utf8').split(/\s+/).filter(Boolean));
+  } catch {
+    return new Set();
+  }
+}
+
+/**
+ * Make the worker's own cgroup v2 (`own`, its directory in the cgroup2 mount) able to hold one
+ * child cgroup per command, by the kernel's rules (Documentation/admin-guide/cgroup-v2.rst):
+ * - a child gets `memory.max` and `pids.max` only when its parent lists `memory` and `pids` in
+ *   `cgroup.subtree_control`, which it can only when they are in its own `cgroup.controllers`
+ *   (delegated to us);
+ * - a cgroup other than the root that enables controllers for its children may hold no process
+ *   itself ("no internal processes"): the worker first moves itself into a leaf of its own,
+ *   `agentry-<pid>-worker`, as a delegated systemd service is expected to.
+ * Undefined when the controllers are not delegated to us, or other processes share the worker's
+ * cgroup (moving them is not ours to do): commands then fall back to rlimits.
+ */
+export function prepareCgroupV2(own: string): CgroupV2Factory | undefined {
+  const available = readWords(join(own, 'cgroup.controllers'));
+  if (!V2_CONTROLLERS.every((controller) => available.has(controller))) return undefined;
+  const enabled = readWords(join(own, 'cgroup.subtree_control'));
+  if (V2_CONTROLLERS.every((controller) => enabled.has(controller))) return new CgroupV2Factory(own);
+  // Only the root cgroup has no cgroup.type; it alone may hold processes and enable controllers.
+  const leaf = existsSync(join(own, 'cgroup.type')) ? join(own, cgroupName('worker')) : undefined;
+  if (leaf) {
+    try {
+      mkdirSync(leaf, { recursive: true });
+      writeFileSync(join(leaf, 'cgroup.procs'), String(process.pid));
+    } catch {
+      removeQuietly(leaf);
+      return undefined;
+    }
+  }
+  try {
+    writeFileSync(
+      join(own, 'cgroup.subtree_control'),
+      V2_CONTROLLERS.map((controller) => `+${controller}`).join(' '),
+    );
+  } catch {
+    // EBUSY: other processes still live in our cgroup. Go back where we were.
+    if (leaf) {
+      try {
+        writeFileSync(join(own, 'cgroup.procs'), String(process.pid));
+      } catch {
+        // Staying in the leaf is harmless: it is below the same cgroup.
+      }
+      removeQuietly(leaf);
+    }
+    return undefined;
+  }
+  return new CgroupV2Factory(own);
+}
+
+function removeQuietly(directory: string): void {
+  try {
+    rmdirSync(directory);
+  } catch {
+    // Not empty or not there: the reaper removes it once this worker is gone.
+  }
 }
 
 function cgroupName(name: string): string {
@@ -145,9 +215,9 @@ async function killAll(directories: readonly string[]): Promise<void> {
     let found = 0;
     for (const directory of directories) {
       for (const pid of await readProcs(directory)) {
-        found++;
         try {
           process.kill(pid, 'SIGKILL');
+          found++;
         } catch {
           // Gone already.
         }
@@ -231,16 +301,19 @@ class CgroupV1Factory implements CgroupFactory {
   }
 }
 
-class CgroupV2Factory implements CgroupFactory {
+/** Command cgroups as children of one cgroup v2 directory, whose subtree has memory and pids. */
+export class CgroupV2Factory implements CgroupFactory {
   readonly version = 2 as const;
 
-  constructor(private readonly parent: string) {}
+  constructor(readonly parent: string) {}
 
   async create(name: string, limits: { memoryBytes: number; processes: number }): Promise<CommandCgroup> {
     const directory = join(this.parent, cgroupName(name));
     await mkdir(directory);
     await writeValue(join(directory, 'memory.max'), String(limits.memoryBytes));
     await writeValue(join(directory, 'memory.swap.max'), '0').catch(() => undefined);
+    // At the limit the OOM killer takes the whole command, not one process of a pipeline (4.19+).
+    await writeValue(join(directory, 'memory.oom.group'), '1').catch(() => undefined);
     await writeValue(join(directory, 'pids.max'), String(limits.processes));
     return {
       procsFiles: [join(directory, 'cgroup.procs')],

@@ -20,8 +20,21 @@ export interface SandboxIsolation {
   filesystem: boolean;
   /** True when commands get their own PID namespace and die with the sandbox. */
   processes: boolean;
-  /** How each resource limit is enforced. */
-  limits: { memory: LimitEnforcement; processes: LimitEnforcement; cpu: LimitEnforcement };
+  /**
+   * System calls commands may not make: `seccomp` with the names its filter refuses (see
+   * docs/sandbox.md), or `none` when nothing filters them.
+   */
+  syscalls: { filter: 'seccomp' | 'none'; denied: readonly string[] };
+  /**
+   * How each resource limit is enforced. `disk`: `tmpfs` when the workspace's writes land on a
+   * tmpfs of `limits.disk_mb` (commands get ENOSPC beyond it), `none` when nothing bounds them.
+   */
+  limits: {
+    memory: LimitEnforcement;
+    processes: LimitEnforcement;
+    cpu: LimitEnforcement;
+    disk: 'tmpfs' | 'none';
+  };
 }
 
 /** Why the sandbox stopped a command before it ended on its own. */

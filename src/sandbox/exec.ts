@@ -3,6 +3,7 @@ import type { CommandCgroup } from './cgroup.js';
 import type { ExecResult, ExecStop } from './driver.js';
 import { EXIT_CPU_LIMIT, EXIT_FILE_SIZE_LIMIT } from './limits.js';
 import { OutputCapture } from './output-capture.js';
+import { SECCOMP_FD } from './seccomp.js';
 
 /** One process to run for a sandbox command: bwrap around the shell, or the shell itself. */
 export interface CommandSpec {
@@ -21,6 +22,11 @@ export interface CommandSpec {
    * moment the worker dies, however it dies (see {@link WATCHDOG_SCRIPT}).
    */
   lifeline?: boolean;
+  /**
+   * A compiled seccomp filter handed to the program on fd {@link SECCOMP_FD} through a pipe, for
+   * bwrap's `--seccomp`: bwrap reads it, closes the fd and loads it before the command starts.
+   */
+  seccomp?: Uint8Array;
 }
 
 /**
@@ -65,8 +71,20 @@ function startCommand(spec: CommandSpec): { stop: (reason: ExecStop) => void; do
     cwd: spec.cwd,
     env: spec.env,
     detached: true,
-    stdio: spec.lifeline ? ['ignore', 'pipe', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe'],
+    stdio: [
+      'ignore',
+      'pipe',
+      'pipe',
+      spec.lifeline ? 'pipe' : 'ignore',
+      ...(spec.seccomp ? (['pipe'] as const) : []),
+    ],
   });
+  if (spec.seccomp) {
+    const filter = child.stdio[SECCOMP_FD] as (NodeJS.WritableStream & NodeJS.EventEmitter) | null;
+    // bwrap that fails before reading it must not crash the worker with EPIPE.
+    filter?.on('error', () => undefined);
+    filter?.end(spec.seccomp);
+  }
   let stoppedBy: ExecStop | undefined;
   const killTree = () => {
     if (child.pid !== undefined) {
@@ -107,6 +125,7 @@ function startCommand(spec: CommandSpec): { stop: (reason: ExecStop) => void; do
       // Whatever the command left behind (a background job) goes with it.
       killTree();
       (child.stdio[3] as { destroy(): void } | null | undefined)?.destroy();
+      (child.stdio[SECCOMP_FD] as { destroy(): void } | null | undefined)?.destroy();
       const events = spec.cgroup ? await spec.cgroup.events().catch(() => undefined) : undefined;
       await spec.cgroup?.kill();
       await spec.cgroup?.remove().catch(() => undefined);

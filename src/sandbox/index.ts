@@ -24,7 +24,13 @@ export type {
   SandboxSession,
 } from './driver.js';
 export { ArtifactError, SandboxError, SandboxUnavailableError, WorkspaceError } from './errors.js';
-export { IGNORE_FILE } from './ignore.js';
+export {
+  type CommittedSecretFile,
+  DEFAULT_IGNORE_PATTERNS,
+  findCommittedSecretFiles,
+  IGNORE_FILE,
+  loadIgnorePatterns,
+} from './ignore.js';
 export { resolveLimits, type SandboxLimits } from './limits.js';
 export { LOCAL_DRIVER_CAVEAT, type LocalDriverOptions, LocalSandboxDriver } from './local.js';
 

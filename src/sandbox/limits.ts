@@ -13,6 +13,8 @@ export interface SandboxLimits {
   cpuSeconds: number;
   /** Largest file a command may write. */
   fileSizeBytes: number;
+  /** What a run may write into its workspace, and the size of each command's /tmp. */
+  diskBytes: number;
   /** Output kept for the model per command, head and tail. */
   maxOutputBytes: number;
 }
@@ -28,6 +30,7 @@ export function resolveLimits(config: SandboxConfig['limits']): SandboxLimits {
     processes: config.processes,
     cpuSeconds: config.cpu_seconds,
     fileSizeBytes: config.file_size_mb * MIB,
+    diskBytes: config.disk_mb * MIB,
     maxOutputBytes: config.max_output_kb * 1024,
   };
 }

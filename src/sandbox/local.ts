@@ -182,11 +182,13 @@ class LocalSandbox implements Sandbox {
       network: 'unisolated',
       filesystem: false,
       processes: false,
+      syscalls: { filter: 'none', denied: [] },
       limits: {
         memory: parts.cgroups ? 'cgroup' : rlimit,
         // RLIMIT_NPROC counts all of the user's processes here: only a cgroup bounds a command's.
         processes: parts.cgroups ? 'cgroup' : 'none',
         cpu: rlimit,
+        disk: 'none',
       },
     };
     this.artifacts = new ArtifactKeeper(join(parts.privateDir, 'artifacts'), parts.worktree.path);

@@ -1,4 +1,5 @@
 import { accessSync, constants, existsSync } from 'node:fs';
+import { realpath } from 'node:fs/promises';
 import { readMountInfo } from './mountinfo.js';
 import { runFile } from './process.js';
 
@@ -32,6 +33,22 @@ export function overlayPossible(kind: OverlayKind): boolean {
   } catch {
     return false;
   }
+}
+
+/** Whether a workspace's writes can be bounded by a sized tmpfs here: mounting one needs root. */
+export function sizedTmpfsPossible(): boolean {
+  return process.getuid?.() === 0 && existsSync('/usr/bin/mount');
+}
+
+/**
+ * Mount a tmpfs of at most `bytes` at `target`, for an overlay's upper and work directories: what
+ * a run writes then ends in ENOSPC at the limit instead of filling the worker's disk. Nothing on
+ * it can be a device or run setuid. Its pages are memory (and swap), charged to the command that
+ * writes them.
+ */
+export async function mountSizedTmpfs(target: string, bytes: number): Promise<void> {
+  const options = `size=${Math.max(1, Math.floor(bytes))},mode=0755,nosuid,nodev`;
+  await runFile('mount', ['-t', 'tmpfs', '-o', options, 'agentry-workspace', target], { env: HELPER_ENV });
 }
 
 /** Mount the layers at `target`. Throws when the kernel or FUSE refuses. */
@@ -75,7 +92,9 @@ export function mountsUnder(directory: string): { target: string; fsType: string
 
 /** Unmount everything at or below `directory` (a crashed run's workspace). */
 export async function unmountAllUnder(directory: string): Promise<void> {
-  for (const mount of mountsUnder(directory)) {
+  // The kernel names mounts by their real path: a directory reached through a symlink has none.
+  const real = await realpath(directory).catch(() => directory);
+  for (const mount of mountsUnder(real)) {
     const kind: OverlayKind = mount.fsType.startsWith('fuse') ? 'fuse-overlayfs' : 'overlayfs';
     await unmountOverlay(kind, mount.target).catch(() => undefined);
   }

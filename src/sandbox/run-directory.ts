@@ -1,6 +1,6 @@
-import { readdir, readFile, rm, rmdir, stat, writeFile } from 'node:fs/promises';
+import { readdir, readFile, realpath, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { unmountAllUnder } from './overlay.js';
+import { mountsUnder, unmountAllUnder } from './overlay.js';
 import { keepRunCommits } from './run-git.js';
 
 /**
@@ -18,11 +18,16 @@ export interface RunDirectoryRecord {
   method: string;
   baseCommit: string;
   branch: string;
-  /** The project's object store the run's git borrows from. */
+  /** The project's object store: commits made in the run are fetched from it into the project. */
   objectsDir: string;
+  /**
+   * The objects the run's git borrows from, bound read-only into the sandbox: the base commit's
+   * history without the contents of ignored files (a cached store, see `BaseCheckoutCache.objects`).
+   */
+  runObjectsDir: string;
   /** The run's git directory (readable when the overlay is not mounted). */
   gitDir: string;
-  /** The base checkout the overlay sits on, so pruning leaves it alone. */
+  /** The key of the base checkout and run object store the workspace uses, so pruning leaves them alone. */
   baseKey?: string;
   createdAt: string;
 }
@@ -35,12 +40,17 @@ export async function writeRecord(directory: string, record: RunDirectoryRecord)
   await writeFile(join(directory, RECORD_FILE), `${JSON.stringify(record, null, 2)}\n`);
 }
 
-/** Every run directory under `workspaceRoot` with its record (any project's). */
+/**
+ * Every run directory under `workspaceRoot` with its record (any project's). Directories are
+ * named by their real path, as the kernel names the mounts in them: a `workspace_root` reached
+ * through a symlink must not hide a run's overlay from the reaper.
+ */
 export async function readRecords(
   workspaceRoot: string,
 ): Promise<{ directory: string; record: RunDirectoryRecord | undefined }[]> {
   let names: string[];
   try {
+    workspaceRoot = await realpath(workspaceRoot);
     names = await readdir(workspaceRoot);
   } catch {
     return [];
@@ -81,6 +91,12 @@ export async function teardownRunDirectory(
     }).catch((error: unknown) => errors.push(error));
   }
   await unmountAllUnder(directory).catch((error: unknown) => errors.push(error));
+  // Deleting through a mount that is still there would delete what it shows, not the directory.
+  const left = mountsUnder(await realpath(directory).catch(() => directory));
+  if (left.length > 0) {
+    errors.push(new Error(`${left[0]!.target} is still mounted: the run's directory was left in place`));
+    return errors;
+  }
   await rm(directory, { recursive: true, force: true }).catch((error: unknown) => errors.push(error));
   return errors;
 }
@@ -97,12 +113,14 @@ export async function reapRunDirectories(
 ): Promise<{ removed: number; baseKeysInUse: Set<string> }> {
   let removed = 0;
   const baseKeysInUse = new Set<string>();
+  const project = await realpath(repoRoot).catch(() => repoRoot);
   for (const { directory, record } of await readRecords(workspaceRoot)) {
     if (!record) {
       await removeIfEmptyAndOld(directory);
       continue;
     }
-    if (record.repoRoot !== repoRoot || (await isRunLive(record.runId))) {
+    const owner = await realpath(record.repoRoot).catch(() => record.repoRoot);
+    if (owner !== project || (await isRunLive(record.runId))) {
       if (record.baseKey) baseKeysInUse.add(record.baseKey);
       continue;
     }

@@ -1,6 +1,7 @@
 import { copyFile, lstat, mkdir, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { git, gitBuffer } from './git.js';
+import { WITHHELD_REMOTE_URL } from './run-objects.js';
 
 /**
  * Git metadata of one run. The workspace gets its own small git directory: its HEAD is the branch
@@ -9,8 +10,8 @@ import { git, gitBuffer } from './git.js';
  * there. Commits made on the branch are fetched back into the project when the run ends.
  */
 
-/** Config of a run's git directory. Read-only inside the sandbox: a command cannot add a hook or a filter. */
-const RUN_CONFIG = `[core]
+/** Config of our scratch git directories (the diff, keeping commits). */
+const SCRATCH_CONFIG = `[core]
 \trepositoryformatversion = 0
 \tbare = false
 \tlogallrefupdates = true
@@ -24,7 +25,39 @@ const RUN_CONFIG = `[core]
 \tauto = 0
 `;
 
-/** Write a run's git directory at `gitDir`, HEAD on `branch` at `commit`. */
+/**
+ * Config of a run's git directory. Read-only inside the sandbox: a command cannot add a hook or a
+ * filter. The run's object store lacks the contents of ignored files (see `buildRunObjects`), so
+ * the repository is declared a partial clone: git then commits trees that name those blobs
+ * (`.env` stays in the tree, untouched) instead of refusing, and a command that asks for one
+ * gets git's "does not appear to be a git repository" naming {@link WITHHELD_REMOTE_URL}, a path
+ * that never exists, rather than the content.
+ */
+const RUN_CONFIG = `[core]
+\trepositoryformatversion = 1
+\tbare = false
+\tlogallrefupdates = true
+\t# Files come through an overlay: only size and mtime say whether they changed.
+\tcheckStat = minimal
+\ttrustctime = false
+[extensions]
+\tpartialClone = agentry-withheld
+[remote "agentry-withheld"]
+\turl = ${WITHHELD_REMOTE_URL}
+\tpromisor = true
+\t# Said here, or git tries to write it into this (read-only) file on its first fetch.
+\tpartialclonefilter = blob:none
+[user]
+\tname = Agentry
+\temail = agentry@localhost
+[gc]
+\tauto = 0
+`;
+
+/**
+ * Write a run's git directory at `gitDir`, HEAD on `branch` at `commit`, borrowing objects from
+ * `objectsDir` (the run object store: the project's objects without ignored files' contents).
+ */
 export async function writeRunGitDir(
   gitDir: string,
   options: { objectsDir: string; commit: string; branch: string; index?: string },
@@ -235,7 +268,7 @@ async function writeScratchGitDir(
   await mkdir(join(gitDir, 'objects', 'info'), { recursive: true });
   await mkdir(join(gitDir, 'refs', 'heads'), { recursive: true });
   await writeFile(join(gitDir, 'HEAD'), `${commit}\n`);
-  await writeFile(join(gitDir, 'config'), RUN_CONFIG);
+  await writeFile(join(gitDir, 'config'), SCRATCH_CONFIG);
   await writeFile(
     join(gitDir, 'objects', 'info', 'alternates'),
     alternates.map((path) => `${path}\n`).join(''),

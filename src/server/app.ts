@@ -4,13 +4,16 @@ import { bodyLimit } from 'hono/body-limit';
 import type { Dispatcher } from '../queue/dispatcher.js';
 import type { KeyStore } from '../store/key-store.js';
 import type { RunStore } from '../store/run-store.js';
+import type { AgentProblem } from './agent-reloader.js';
 import { type AppEnv, Authenticator } from './auth.js';
+import { type ConnectionLimits, resolveConnectionLimits } from './connection-limits.js';
 import type { RouteDeps } from './deps.js';
 import { ApiError, errorResponse } from './errors.js';
 import { openApiDocument } from './openapi.js';
 import { agentRoutes } from './routes/agents.js';
 import { eventRoutes } from './routes/events.js';
 import { runRoutes } from './routes/runs.js';
+import { StreamLimiter } from './stream-limiter.js';
 
 /** A group of routes mounted beside the API, e.g. webhooks at `/webhooks`. */
 export interface RouteGroup {
@@ -37,6 +40,10 @@ export interface AppOptions {
   /** SSE tuning; see `RouteDeps`. */
   ssePollMs?: number;
   sseKeepAliveMs?: number;
+  /** The caps on event streams (`maxStreamsPerKey`, `maxStreams`); the defaults when absent. */
+  limits?: Partial<ConnectionLimits>;
+  /** Agent files that do not load, for `GET /api/v1/agents` (an `AgentReloader`'s `problems`). */
+  agentProblems?: () => readonly AgentProblem[];
 }
 
 /** The largest body a request may send. */
@@ -66,6 +73,7 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
     auth: new Authenticator(options.keys),
     ssePollMs: options.ssePollMs,
     sseKeepAliveMs: options.sseKeepAliveMs,
+    streams: new StreamLimiter(resolveConnectionLimits(options.limits)),
     log,
   };
   const extra = options.extraRoutes ?? [];
@@ -106,7 +114,7 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
   api.get('/openapi.json', (context) => context.json(openapi));
   api.route('/runs', runRoutes(deps));
   api.route('/runs', eventRoutes(deps));
-  api.route('/agents', agentRoutes(deps, options.dispatcher.project));
+  api.route('/agents', agentRoutes(deps, options.dispatcher.project, options.agentProblems));
   app.route('/api/v1', api);
 
   for (const group of extra) app.route(group.basePath, group.routes);

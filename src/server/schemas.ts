@@ -229,7 +229,26 @@ export const agentDetailSchema = agentSummarySchema.extend({
   spec: z.record(z.string(), z.unknown()).describe('The parsed agent, defaults applied.'),
 });
 
-export const agentListSchema = z.object({ agents: z.array(agentSummarySchema) });
+/** An agent file that does not load, as `GET /api/v1/agents` reports it. */
+export const agentProblemSchema = z.object({
+  agent: z.string(),
+  file: z.string().describe('The YAML file, relative to the project root.'),
+  issues: z
+    .array(z.object({ line: z.number().int(), column: z.number().int(), message: z.string() }))
+    .describe('What is wrong, at its line and column.'),
+  keeping: z
+    .string()
+    .nullable()
+    .describe('The hash of the last good version, which keeps running; null when the agent never loaded.'),
+  since: z.string().describe('When the problem was first seen.'),
+});
+
+export const agentListSchema = z.object({
+  agents: z.array(agentSummarySchema),
+  problems: z
+    .array(agentProblemSchema)
+    .describe('Agent files that do not load (edited while the server runs, or broken at start-up).'),
+});
 
 /** Every error response. */
 export const errorSchema = z.object({
@@ -258,4 +277,6 @@ export type RunEventListView = z.infer<typeof runEventListSchema>;
 export type RunMessageView = z.infer<typeof runMessageSchema>;
 export type AgentSummaryView = z.infer<typeof agentSummarySchema>;
 export type AgentDetailView = z.infer<typeof agentDetailSchema>;
+export type AgentProblemView = z.infer<typeof agentProblemSchema>;
+export type AgentListView = z.infer<typeof agentListSchema>;
 export type ErrorView = z.infer<typeof errorSchema>;

@@ -4,7 +4,7 @@ import { getRequestListener } from '@hono/node-server';
 import type { Hono } from 'hono';
 import { Engine } from '../engine/engine.js';
 import { currentOwner } from '../engine/owner.js';
-import { Dispatcher, type RecoveryReport } from '../queue/dispatcher.js';
+import { Dispatcher, type DispatcherOptions, type RecoveryReport } from '../queue/dispatcher.js';
 import { InProcessQueue } from '../queue/in-process.js';
 import type { SandboxDriver } from '../sandbox/driver.js';
 import type { Redactor } from '../secrets/redactor.js';
@@ -12,8 +12,16 @@ import type { Project } from '../spec/index.js';
 import type { KeyStore } from '../store/key-store.js';
 import type { RunStore } from '../store/run-store.js';
 import type { ToolRegistry } from '../tools/registry.js';
+import type { AgentProblem } from './agent-reloader.js';
 import { createApp, type RouteGroup } from './app.js';
 import type { AppEnv } from './auth.js';
+import {
+  ConnectionGuard,
+  type ConnectionLimits,
+  type ConnectionStats,
+  httpServerOptions,
+  resolveConnectionLimits,
+} from './connection-limits.js';
 import { resolveAuth, ServeListenError } from './serve-policy.js';
 
 /** How to start `agentry serve`. */
@@ -42,6 +50,18 @@ export interface ServerOptions {
   extraRoutesFor?: (dispatcher: Dispatcher) => readonly RouteGroup[];
   /** Where the server says what it did (recovered runs, errors). */
   log?: (line: string) => void;
+  /**
+   * Connection caps and timeouts (see `ConnectionLimits`): what keeps clients that never finish
+   * a request, or open stream after stream, from exhausting the process. The defaults when absent.
+   */
+  limits?: Partial<ConnectionLimits>;
+  /** Agent files that do not load, for `GET /api/v1/agents`: see `AgentReloader`. */
+  agentProblems?: () => readonly AgentProblem[];
+  /** SSE tuning: see `RouteDeps.ssePollMs` and `sseKeepAliveMs`. */
+  ssePollMs?: number;
+  sseKeepAliveMs?: number;
+  /** How a run whose base commit the repository lacks fetches it; see `DispatcherOptions.baseCommit`. */
+  baseCommit?: DispatcherOptions['baseCommit'];
 }
 
 /** A listening server. */
@@ -56,6 +76,10 @@ export interface RunningServer {
   dispatcher: Dispatcher;
   /** What start-up recovery did with runs a dead process had left. */
   recovery: RecoveryReport;
+  /** The limits in force. */
+  limits: ConnectionLimits;
+  /** Sockets open now, busy, and closed by the connection cap so far. */
+  connections(): ConnectionStats;
   /**
    * Stop: no new connections or runs; running turns get `graceMs` (default 0) to finish and are
    * then cancelled; queued runs stay PENDING for the next start. Does not close the store.
@@ -70,6 +94,8 @@ export interface RunningServer {
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const host = options.host ?? '127.0.0.1';
   const log = options.log ?? (() => undefined);
+  // A bad limit fails here, before recovery touches the store.
+  const limits = resolveConnectionLimits(options.limits);
   const activeKeys = (await options.store.listApiKeys()).filter((key) => key.revokedAt === null).length;
   const auth = resolveAuth({ host, noAuth: options.noAuth ?? false, activeKeys });
 
@@ -96,6 +122,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     owner,
     sandbox: options.sandbox,
     idempotencyWindowMs: options.idempotencyWindowMs,
+    baseCommit: options.baseCommit,
     log,
   });
   const recovery = await dispatcher.recover();
@@ -111,10 +138,15 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     keys: auth === 'keys' ? options.store : null,
     extraRoutes: [...(options.extraRoutes ?? []), ...(options.extraRoutesFor?.(dispatcher) ?? [])],
     log,
+    limits,
+    ssePollMs: options.ssePollMs,
+    sseKeepAliveMs: options.sseKeepAliveMs,
+    agentProblems: options.agentProblems,
   });
   let server: Server;
+  let guard: ConnectionGuard;
   try {
-    server = await listen(app, host, options.port ?? 7070);
+    ({ server, guard } = await listen(app, host, options.port ?? 7070, limits));
   } catch (error) {
     await dispatcher.close();
     throw error;
@@ -131,6 +163,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     engine,
     dispatcher,
     recovery,
+    limits,
+    connections: () => guard.stats(),
     close(closeOptions = {}) {
       closing ??= (async () => {
         const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
@@ -144,8 +178,15 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   };
 }
 
-async function listen(app: Hono<AppEnv>, host: string, port: number): Promise<Server> {
-  const server = createHttpServer(getRequestListener(app.fetch));
+async function listen(
+  app: Hono<AppEnv>,
+  host: string,
+  port: number,
+  limits: ConnectionLimits,
+): Promise<{ server: Server; guard: ConnectionGuard }> {
+  const server = createHttpServer(httpServerOptions(limits));
+  const guard = new ConnectionGuard(server, limits.maxConnections);
+  server.on('request', guard.listener(getRequestListener(app.fetch)));
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) => reject(ServeListenError.from(error, host, port)));
     server.listen(port, host, () => {
@@ -153,5 +194,5 @@ async function listen(app: Hono<AppEnv>, host: string, port: number): Promise<Se
       resolve();
     });
   });
-  return server;
+  return { server, guard };
 }

@@ -2,8 +2,10 @@ import { relative } from 'node:path';
 import type { LoadedAgent } from '../spec/index.js';
 import type { RunTree } from '../store/run-tree.js';
 import type { Artifact, RunEvent, RunMessage, RunRecord } from '../store/types.js';
+import type { AgentProblem } from './agent-reloader.js';
 import type {
   AgentDetailView,
+  AgentProblemView,
   AgentSummaryView,
   RunEventView,
   RunMessageView,
@@ -93,6 +95,21 @@ export function agentSummaryView(agent: LoadedAgent): AgentSummaryView {
     version: agent.spec.version,
     model: agent.spec.model,
     hash: agent.hash,
+  };
+}
+
+/** A broken agent file on the wire: paths relative to the project, issues without the file. */
+export function agentProblemView(problem: AgentProblem, projectRoot: string): AgentProblemView {
+  return {
+    agent: problem.agent,
+    file: relative(projectRoot, problem.file),
+    issues: problem.issues.map((issue) => ({
+      line: issue.line,
+      column: issue.column,
+      message: issue.message,
+    })),
+    keeping: problem.keeping,
+    since: problem.since,
   };
 }
 

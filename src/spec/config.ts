@@ -64,6 +64,18 @@ export const sandboxLimitsSchema = z.strictObject({
     .positive()
     .default(1024)
     .describe('Largest file a command may write, in MiB.'),
+  /**
+   * What a run may write into its workspace, in MiB (bwrap with an overlay workspace, worker as
+   * root), and the size of each command's private /tmp. Beyond it commands get ENOSPC.
+   */
+  disk_mb: z
+    .number()
+    .int()
+    .positive()
+    .default(2048)
+    .describe(
+      "What a run may write into its workspace (bwrap overlay workspaces, worker as root) and each command's /tmp, in MiB.",
+    ),
   /** Output of one command the model gets, in KiB: head and tail, with a note on what was cut. */
   max_output_kb: z
     .number()
@@ -79,6 +91,7 @@ const SANDBOX_LIMITS_DEFAULT = {
   processes: 256,
   cpu_seconds: 600,
   file_size_mb: 1024,
+  disk_mb: 2048,
   max_output_kb: 32,
 } as const;
 
@@ -105,12 +118,17 @@ export const sandboxConfigSchema = z.strictObject({
     .enum(['none', 'host'])
     .default('none')
     .describe("Network inside the sandbox for commands; an agent's sandbox.network overrides it."),
-  /** Paths (gitignore patterns) never copied into a workspace, e.g. `.env`, `profiles.yml`; added to `.agentryignore`. */
+  /**
+   * Paths (gitignore patterns) never copied into a workspace, after the built-in list of secret
+   * files (`.env`, `.env.*` but not `.env.example`, `profiles.yml`, `*.pem`, `*.key`, `id_rsa*`,
+   * `.netrc`, `.npmrc`, `.pypirc`, `credentials.json`, `service-account*.json`, `*.p12`) and
+   * `.agentryignore`. A negation lifts one: `!profiles.yml`.
+   */
   ignore: z
     .array(z.string())
     .default([])
     .describe(
-      'Paths (gitignore patterns) never copied into a workspace, e.g. .env, profiles.yml; added to .agentryignore.',
+      'Paths (gitignore patterns) never copied into a workspace, after the built-in secret files (.env, .env.*, profiles.yml, *.pem, *.key, id_rsa*, .netrc, .npmrc, .pypirc, credentials.json, service-account*.json, *.p12) and .agentryignore; a negation lifts one, e.g. !profiles.yml.',
     ),
   /**
    * How `bwrap` makes a workspace: `auto` tries a kernel overlay, then fuse-overlayfs, then a
@@ -390,6 +408,13 @@ export const dbtConfigSchema = z.strictObject({
     .describe('Keep a compact manifest index in .agentry/cache/dbt/ for new processes (default true).'),
 });
 
+/**
+ * Files protected unless config.yml lifts the protection (`tools.unprotect`): `AGENTS.md` enters
+ * every future system prompt once merged, `.gitattributes` and `.gitmodules` change what git does
+ * with the repository, `.agentryignore` decides what runs may read. Matched at any depth.
+ */
+export const PROTECTED_BY_DEFAULT = ['AGENTS.md', '.gitattributes', '.gitmodules', '.agentryignore'] as const;
+
 /** Protections every agent's file and git tools share. See docs/tools.md. */
 export const toolsConfigSchema = z.strictObject({
   /**
@@ -400,6 +425,16 @@ export const toolsConfigSchema = z.strictObject({
     .default([])
     .describe(
       'Globs (gitignore style) the file and git tools may not change, on top of .agentry/** and .git/**, e.g. "models/finance/**".',
+    ),
+  /**
+   * Files of {@link PROTECTED_BY_DEFAULT} agents may change after all, e.g. `[AGENTS.md]` for an
+   * agent that maintains it. `.agentry/**` and `.git/**` cannot be lifted.
+   */
+  unprotect: z
+    .array(z.enum(PROTECTED_BY_DEFAULT))
+    .default([])
+    .describe(
+      'Files protected by default (AGENTS.md, .gitattributes, .gitmodules, .agentryignore) that agents may change after all; .agentry/** and .git/** always stay protected.',
     ),
   /** The author of git_commit's commits; `Agentry <agent-name>` when absent. */
   git_author: z

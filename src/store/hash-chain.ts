@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { canonicalJson } from './canonical-json.js';
-import type { RunEvent } from './types.js';
+import type { RunEvent, RunMessage } from './types.js';
 
 /** The `prevHash` of a run's first event: 64 zeros. */
 export const GENESIS_HASH = '0'.repeat(64);
@@ -18,6 +18,94 @@ export function computeEventHash(prevHash: string, event: HashedEventFields): st
   return createHash('sha256')
     .update(prevHash + canonicalJson({ runId, seq, time, type, payload }), 'utf8')
     .digest('hex');
+}
+
+/**
+ * {@link computeEventHash} for a payload already written as canonical JSON: the store serializes
+ * each payload once and hashes that text, rather than serializing the event a second time. The
+ * string below is exactly `canonicalJson({runId, seq, time, type, payload})` (keys in sorted order).
+ */
+export function computeEventHashOfText(
+  prevHash: string,
+  event: Omit<HashedEventFields, 'payload'>,
+  payloadText: string,
+): string {
+  const text = `{"payload":${payloadText},"runId":${JSON.stringify(event.runId)},"seq":${event.seq},"time":${JSON.stringify(event.time)},"type":${JSON.stringify(event.type)}}`;
+  return createHash('sha256')
+    .update(prevHash + text, 'utf8')
+    .digest('hex');
+}
+
+/** The parts of a conversation message its hash covers. */
+export type HashedMessageFields = Pick<
+  RunMessage,
+  'runId' | 'seq' | 'turn' | 'role' | 'content' | 'createdAt'
+>;
+
+/**
+ * `sha256(prevHash + canonicalJson({content, createdAt, role, runId, seq, turn}))`: a run's messages
+ * form a chain like its events, from {@link GENESIS_HASH}, anchored by `messageCount` and
+ * `messageHead` on the run. Audit format 2; messages written before it were hashed once, when the
+ * store was upgraded.
+ */
+export function computeMessageHash(prevHash: string, message: HashedMessageFields): string {
+  return computeMessageHashOfText(prevHash, message, canonicalJson(message.content ?? null));
+}
+
+/** {@link computeMessageHash} for content already written as canonical JSON. */
+export function computeMessageHashOfText(
+  prevHash: string,
+  message: Omit<HashedMessageFields, 'content'>,
+  contentText: string,
+): string {
+  const text = `{"content":${contentText},"createdAt":${JSON.stringify(message.createdAt)},"role":${JSON.stringify(message.role)},"runId":${JSON.stringify(message.runId)},"seq":${message.seq},"turn":${message.turn}}`;
+  return createHash('sha256')
+    .update(prevHash + text, 'utf8')
+    .digest('hex');
+}
+
+/** The outcome of checking a run's messages. `seq` is the first message found wrong. */
+export type MessageChainVerdict =
+  | { ok: true; count: number; head: string; hashes: string[] }
+  | { ok: false; seq: number; reason: string };
+
+/**
+ * Recompute a run's message chain, given its messages in stored order. Returns every recomputed
+ * hash so a caller can check an anchor taken at any earlier length.
+ */
+export function verifyMessageChain(messages: readonly RunMessage[]): MessageChainVerdict {
+  const runId = messages[0]?.runId;
+  let prevHash = GENESIS_HASH;
+  const hashes: string[] = [];
+  for (const [index, message] of messages.entries()) {
+    const expectedSeq = index + 1;
+    const where = `message ${expectedSeq}`;
+    if (message.seq !== expectedSeq) {
+      return {
+        ok: false,
+        seq: expectedSeq,
+        reason: `expected message ${expectedSeq} but found message ${message.seq}: a message was deleted or the conversation reordered`,
+      };
+    }
+    if (message.runId !== runId) {
+      return {
+        ok: false,
+        seq: expectedSeq,
+        reason: `${where} belongs to run ${message.runId}, not ${runId}`,
+      };
+    }
+    const hash = computeMessageHash(prevHash, message);
+    if (hash !== message.hash) {
+      return {
+        ok: false,
+        seq: expectedSeq,
+        reason: `${where} (turn ${message.turn}, ${message.role}) does not match its hash: its content, role or time was altered, or a message before it was`,
+      };
+    }
+    hashes.push(hash);
+    prevHash = hash;
+  }
+  return { ok: true, count: messages.length, head: prevHash, hashes };
 }
 
 /** The outcome of checking a trail. `seq` is the first event found wrong. */

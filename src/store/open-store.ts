@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { describeError } from '../errors.js';
+import type { DeliveryStore } from './delivery-store.js';
 import { StoreError, StoreUnsupportedError } from './errors.js';
 import type { KeyStore } from './key-store.js';
 import type { RunStore } from './run-store.js';
@@ -13,7 +14,10 @@ const SQLITE_PREFIX = 'sqlite:';
  * `sqlite:PATH` (relative to `projectRoot`; its directory is created) or `sqlite::memory:`.
  * Postgres URLs throw `StoreUnsupportedError` until the scale-out adapter lands.
  */
-export async function openStore(url: string, projectRoot: string): Promise<RunStore & KeyStore> {
+export async function openStore(
+  url: string,
+  projectRoot: string,
+): Promise<RunStore & KeyStore & DeliveryStore> {
   if (/^postgres(ql)?:\/\//.test(url)) {
     throw new StoreUnsupportedError(
       `store ${redactUrl(url)} is Postgres, which arrives with the scale-out work: use sqlite:.agentry/agentry.db for now`,

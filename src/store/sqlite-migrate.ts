@@ -42,6 +42,7 @@ export function applyMigration(db: DatabaseSync, migration: Migration): boolean 
     const done = db.prepare('SELECT 1 FROM schema_migrations WHERE version = ?').get(migration.version);
     if (done === undefined) {
       db.exec(migration.sql);
+      migration.run?.(db);
       db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(
         migration.version,
         migration.name,

@@ -3,10 +3,21 @@ import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlit
 import { monotonicFactory } from 'ulid';
 import { isAgentryError } from '../errors.js';
 import { canonicalJson } from './canonical-json.js';
+import type { DeliveryRecord, DeliveryRun, DeliveryStore } from './delivery-store.js';
 import { DuplicateRunError, RunNotFoundError, StoreError, sqliteErrorCode } from './errors.js';
-import { computeEventHash, GENESIS_HASH } from './hash-chain.js';
+import { computeEventHashOfText, computeMessageHashOfText, GENESIS_HASH } from './hash-chain.js';
 import type { ApiKeyRecord, KeyStore, NewApiKey } from './key-store.js';
 import type { RunStore } from './run-store.js';
+import type { LedgerEntry, LedgerHead } from './ledger.js';
+import {
+  appendLedgerEntry,
+  ledgerEntryFromRow,
+  type MessageRow,
+  messageFromRow,
+  type RunRow,
+  readLedgerHead,
+  runFromRow,
+} from './sqlite-audit.js';
 import { applySqliteMigrations } from './sqlite-migrate.js';
 import {
   type Artifact,
@@ -19,6 +30,10 @@ import {
   type RunPatch,
   type RunRecord,
   type RunStatus,
+  type RunWriteBatch,
+  type RunWriteResult,
+  TERMINAL_EVENT_TYPES,
+  TERMINAL_STATUSES,
 } from './types.js';
 
 const SQLITE_CONSTRAINT_FOREIGNKEY = 787;
@@ -43,7 +58,7 @@ export interface SqliteRunStoreOptions {
  * messages) run in `BEGIN IMMEDIATE` transactions, so concurrent appenders in several processes
  * still form one chain. Call `migrate()` before use (`openStore` does).
  */
-export class SqliteRunStore implements RunStore, KeyStore {
+export class SqliteRunStore implements RunStore, KeyStore, DeliveryStore {
   readonly #db: DatabaseSync;
   readonly #statements = new Map<string, StatementSync>();
 
@@ -74,7 +89,9 @@ export class SqliteRunStore implements RunStore, KeyStore {
     return this.#guard('create a run', () => {
       const record = newRunRecord(nextRunId(), input);
       const key = record.trigger.idempotencyKey;
-      if (key === undefined) return this.#insertRun(record, null);
+      if (key === undefined) {
+        return this.#immediate(() => this.#created(this.#insertRun(record, null)));
+      }
       // The claim check and the insert hold the write lock together; the UNIQUE index backs it
       // across processes.
       return this.#immediate(() => {
@@ -83,7 +100,7 @@ export class SqliteRunStore implements RunStore, KeyStore {
         this.#statement(
           'UPDATE runs SET idempotency_key = NULL WHERE agent = ? AND idempotency_key = ? AND created_at < ?',
         ).run(record.agent, key, expired);
-        return this.#insertRun(record, key);
+        return this.#created(this.#insertRun(record, key));
       });
     });
   }
@@ -167,53 +184,34 @@ export class SqliteRunStore implements RunStore, KeyStore {
 
   async updateRun(id: string, from: readonly RunStatus[], patch: RunPatch): Promise<RunRecord | undefined> {
     return this.#guard('update a run', () => {
-      const assignments = patchAssignments(patch);
-      const updated =
-        from.length === 0
-          ? undefined
-          : this.#db
-              .prepare(
+      const update = () => {
+        const assignments = patchAssignments(patch);
+        const updated =
+          from.length === 0
+            ? undefined
+            : this.#statement(
                 `UPDATE runs SET ${assignments.sql} WHERE id = ? AND status IN (${from.map(() => '?').join(', ')})
                  RETURNING *`,
-              )
-              .get(...assignments.values, id, ...from);
-      if (updated !== undefined) return runFromRow(updated as unknown as RunRow);
-      if (this.#readRun(id) === undefined) throw new RunNotFoundError(id);
-      return undefined;
+              ).get(...assignments.values, id, ...from);
+        if (updated === undefined) {
+          if (this.#readRun(id) === undefined) throw new RunNotFoundError(id);
+          return undefined;
+        }
+        // A turn ended: the ledger seals what a reader will see, in the same transaction.
+        if (endsTurn(patch)) appendLedgerEntry(this.#prepare, id, 'sealed');
+        return runFromRow(updated as unknown as RunRow);
+      };
+      return endsTurn(patch) ? this.#immediate(update) : update();
     });
+  }
+
+  async record(runId: string, batch: RunWriteBatch): Promise<RunWriteResult> {
+    return this.#guard('record a step', () => this.#immediate(() => this.#write(runId, batch)));
   }
 
   async appendEvent(runId: string, type: RunEventType, payload: Record<string, unknown>): Promise<RunEvent> {
     return this.#guard('append an event', () =>
-      this.#immediate(() => {
-        const head = this.#statement('SELECT event_count, head_hash FROM runs WHERE id = ?').get(runId) as
-          | { event_count: number; head_hash: string }
-          | undefined;
-        if (head === undefined) throw new RunNotFoundError(runId);
-        // Hash what will be read back: the payload as JSON sees it, not as the caller holds it.
-        const payloadText = canonicalJson(payload);
-        const fields = {
-          runId,
-          seq: head.event_count + 1,
-          time: new Date().toISOString(),
-          type,
-          payload: JSON.parse(payloadText) as Record<string, unknown>,
-        };
-        const event: RunEvent = {
-          ...fields,
-          prevHash: head.head_hash,
-          hash: computeEventHash(head.head_hash, fields),
-        };
-        this.#statement(
-          'INSERT INTO events (run_id, seq, time, type, payload, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?)',
-        ).run(runId, event.seq, event.time, type, payloadText, event.prevHash, event.hash);
-        this.#statement('UPDATE runs SET event_count = ?, head_hash = ? WHERE id = ?').run(
-          event.seq,
-          event.hash,
-          runId,
-        );
-        return event;
-      }),
+      this.#immediate(() => this.#write(runId, { events: [{ type, payload }] }).events[0]!),
     );
   }
 
@@ -232,27 +230,11 @@ export class SqliteRunStore implements RunStore, KeyStore {
     turn: number,
     messages: readonly { role: RunMessage['role']; content: unknown }[],
   ): Promise<void> {
-    return this.#guard('append messages', () =>
-      this.#immediate(() => {
-        this.#requireRun(runId);
-        const last = this.#statement('SELECT max(seq) AS seq FROM messages WHERE run_id = ?').get(runId);
-        const firstSeq = Number(last?.['seq'] ?? 0) + 1;
-        const createdAt = new Date().toISOString();
-        const insert = this.#statement(
-          'INSERT INTO messages (run_id, seq, turn, role, content, created_at) VALUES (?, ?, ?, ?, ?, ?)',
-        );
-        for (const [index, message] of messages.entries()) {
-          insert.run(
-            runId,
-            firstSeq + index,
-            turn,
-            message.role,
-            JSON.stringify(message.content ?? null),
-            createdAt,
-          );
-        }
-      }),
-    );
+    return this.#guard('append messages', () => {
+      this.#immediate(() =>
+        this.#write(runId, { messages: messages.map((message) => ({ turn, ...message })) }),
+      );
+    });
   }
 
   async listMessages(runId: string): Promise<RunMessage[]> {
@@ -362,11 +344,165 @@ export class SqliteRunStore implements RunStore, KeyStore {
     });
   }
 
+  async findDelivery(source: string, deliveryId: string): Promise<DeliveryRecord | undefined> {
+    return this.#guard('read a webhook delivery', () => {
+      const row = this.#statement(
+        'SELECT * FROM webhook_deliveries WHERE source = ? AND delivery_id = ?',
+      ).get(source, deliveryId);
+      return row === undefined ? undefined : deliveryFromRow(row as unknown as DeliveryRow);
+    });
+  }
+
+  async recordDelivery(
+    source: string,
+    deliveryId: string,
+    runs: readonly DeliveryRun[],
+  ): Promise<DeliveryRecord> {
+    return this.#guard('record a webhook delivery', () =>
+      this.#immediate(() => {
+        const row = this.#statement(
+          'SELECT * FROM webhook_deliveries WHERE source = ? AND delivery_id = ?',
+        ).get(source, deliveryId);
+        const record: DeliveryRecord =
+          row === undefined
+            ? { source, deliveryId, receivedAt: new Date().toISOString(), runs: [] }
+            : deliveryFromRow(row as unknown as DeliveryRow);
+        const known = new Set(record.runs.map((run) => run.agent));
+        for (const run of runs) {
+          if (known.has(run.agent)) continue;
+          known.add(run.agent);
+          record.runs.push({ agent: run.agent, triggerIndex: run.triggerIndex, runId: run.runId });
+        }
+        this.#statement(
+          `INSERT INTO webhook_deliveries (source, delivery_id, received_at, runs) VALUES (?, ?, ?, ?)
+           ON CONFLICT (source, delivery_id) DO UPDATE SET runs = excluded.runs`,
+        ).run(source, deliveryId, record.receivedAt, JSON.stringify(record.runs));
+        return record;
+      }),
+    );
+  }
+
+  async pruneDeliveries(before: string): Promise<number> {
+    return this.#guard('prune webhook deliveries', () =>
+      Number(this.#statement('DELETE FROM webhook_deliveries WHERE received_at < ?').run(before).changes),
+    );
+  }
+
+  async listLedger(
+    options: { runId?: string; afterSeq?: number; limit?: number } = {},
+  ): Promise<LedgerEntry[]> {
+    return this.#guard('read the run ledger', () => {
+      const limit = options.limit === undefined ? -1 : Math.max(0, Math.floor(options.limit));
+      const rows =
+        options.runId === undefined
+          ? this.#statement('SELECT * FROM run_ledger WHERE seq > ? ORDER BY seq LIMIT ?').all(
+              options.afterSeq ?? 0,
+              limit,
+            )
+          : this.#statement('SELECT * FROM run_ledger WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?').all(
+              options.runId,
+              options.afterSeq ?? 0,
+              limit,
+            );
+      return rows.map((row) => ledgerEntryFromRow(row as never));
+    });
+  }
+
+  async getLedgerHead(): Promise<LedgerHead> {
+    return this.#guard('read the run ledger', () => readLedgerHead(this.#prepare));
+  }
+
   /** Close the connection. Safe to call twice. */
   async close(): Promise<void> {
     if (!this.#db.isOpen) return;
     this.#statements.clear();
     this.#db.close();
+  }
+
+  readonly #prepare = (sql: string): StatementSync => this.#statement(sql);
+
+  /** The ledger's `created` entry for a run just inserted, in the same transaction. */
+  #created(record: RunRecord): RunRecord {
+    appendLedgerEntry(this.#prepare, record.id, 'created', record.createdAt);
+    return record;
+  }
+
+  /**
+   * Write a batch inside the caller's transaction: the update (a compare-and-set), then messages
+   * and events, each payload serialized once and hashed as that text; one update of the run's
+   * heads; and a ledger seal when the batch ends a turn.
+   */
+  #write(runId: string, batch: RunWriteBatch): RunWriteResult {
+    const head = this.#statement(
+      'SELECT event_count, head_hash, message_count, message_head FROM runs WHERE id = ?',
+    ).get(runId) as
+      | { event_count: number; head_hash: string; message_count: number; message_head: string }
+      | undefined;
+    if (head === undefined) throw new RunNotFoundError(runId);
+    let seal = false;
+    let updated = false;
+    if (batch.update !== undefined) {
+      const { from, patch, required } = batch.update;
+      if (from.length > 0) {
+        const assignments = patchAssignments(patch);
+        const result = this.#statement(
+          `UPDATE runs SET ${assignments.sql} WHERE id = ? AND status IN (${from.map(() => '?').join(', ')})`,
+        ).run(...assignments.values, runId, ...from);
+        updated = Number(result.changes) > 0;
+      }
+      if (!updated && required) return { events: [], updated };
+      seal = updated && endsTurn(patch);
+    }
+
+    let messageCount = head.message_count;
+    let messageHead = head.message_head;
+    if (batch.messages !== undefined && batch.messages.length > 0) {
+      const createdAt = new Date().toISOString();
+      const insert = this.#statement(
+        'INSERT INTO messages (run_id, seq, turn, role, content, created_at, hash) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      );
+      for (const message of batch.messages) {
+        const seq = messageCount + 1;
+        const contentText = canonicalJson(message.content ?? null);
+        const fields = { runId, seq, turn: message.turn, role: message.role, createdAt };
+        messageHead = computeMessageHashOfText(messageHead, fields, contentText);
+        insert.run(runId, seq, message.turn, message.role, contentText, createdAt, messageHead);
+        messageCount = seq;
+      }
+    }
+
+    let eventCount = head.event_count;
+    let eventHead = head.head_hash;
+    const events: RunEvent[] = [];
+    if (batch.events !== undefined && batch.events.length > 0) {
+      const insert = this.#statement(
+        'INSERT INTO events (run_id, seq, time, type, payload, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      );
+      for (const { type, payload } of batch.events) {
+        // Hash what will be read back: the payload as JSON sees it, not as the caller holds it.
+        const payloadText = canonicalJson(payload);
+        const fields = { runId, seq: eventCount + 1, time: new Date().toISOString(), type };
+        const hash = computeEventHashOfText(eventHead, fields, payloadText);
+        insert.run(runId, fields.seq, fields.time, type, payloadText, eventHead, hash);
+        events.push({
+          ...fields,
+          payload: JSON.parse(payloadText) as Record<string, unknown>,
+          prevHash: eventHead,
+          hash,
+        });
+        eventCount = fields.seq;
+        eventHead = hash;
+        if ((TERMINAL_EVENT_TYPES as readonly string[]).includes(type)) seal = true;
+      }
+    }
+
+    if (messageCount !== head.message_count || eventCount !== head.event_count) {
+      this.#statement(
+        'UPDATE runs SET event_count = ?, head_hash = ?, message_count = ?, message_head = ? WHERE id = ?',
+      ).run(eventCount, eventHead, messageCount, messageHead, runId);
+    }
+    if (seal) appendLedgerEntry(this.#prepare, runId, 'sealed');
+    return { events, updated };
   }
 
   #readRun(id: string): RunRecord | undefined {
@@ -436,6 +572,8 @@ function newRunRecord(id: string, input: NewRun): RunRecord {
     cancelRequestedAt: null,
     eventCount: 0,
     headHash: GENESIS_HASH,
+    messageCount: 0,
+    messageHead: GENESIS_HASH,
   };
 }
 
@@ -455,6 +593,11 @@ const PATCH_COLUMNS: { readonly [Field in keyof Required<RunPatch>]: { column: s
   repoCommit: { column: 'repo_commit' },
 };
 
+/** Whether a patch moves a run to a terminal status: the end of a turn, which the ledger seals. */
+function endsTurn(patch: RunPatch): boolean {
+  return patch.status !== undefined && TERMINAL_STATUSES.includes(patch.status);
+}
+
 function patchAssignments(patch: RunPatch): { sql: string; values: SQLInputValue[] } {
   const columns: string[] = [];
   const values: SQLInputValue[] = [];
@@ -467,58 +610,6 @@ function patchAssignments(patch: RunPatch): { sql: string; values: SQLInputValue
   // An empty patch still has to go through the compare-and-set.
   if (columns.length === 0) return { sql: 'status = status', values };
   return { sql: columns.join(', '), values };
-}
-
-interface RunRow {
-  id: string;
-  agent: string;
-  agent_hash: string;
-  repo_commit: string | null;
-  base_ref: string | null;
-  trigger: string;
-  message: string | null;
-  parent_run_id: string | null;
-  status: RunStatus;
-  failure_reason: RunRecord['failureReason'];
-  error: string | null;
-  created_at: string;
-  started_at: string | null;
-  ended_at: string | null;
-  usage: string;
-  output: string | null;
-  turns: number;
-  owner: string | null;
-  heartbeat_at: string | null;
-  cancel_requested_at: string | null;
-  event_count: number;
-  head_hash: string;
-}
-
-function runFromRow(row: RunRow): RunRecord {
-  return {
-    id: row.id,
-    agent: row.agent,
-    agentHash: row.agent_hash,
-    repoCommit: row.repo_commit,
-    baseRef: row.base_ref,
-    trigger: JSON.parse(row.trigger),
-    message: row.message,
-    parentRunId: row.parent_run_id,
-    status: row.status,
-    failureReason: row.failure_reason,
-    error: row.error,
-    createdAt: row.created_at,
-    startedAt: row.started_at,
-    endedAt: row.ended_at,
-    usage: JSON.parse(row.usage),
-    output: row.output === null ? null : JSON.parse(row.output),
-    turns: row.turns,
-    owner: row.owner,
-    heartbeatAt: row.heartbeat_at,
-    cancelRequestedAt: row.cancel_requested_at,
-    eventCount: row.event_count,
-    headHash: row.head_hash,
-  };
 }
 
 interface EventRow {
@@ -543,26 +634,6 @@ function eventFromRow(row: EventRow): RunEvent {
   };
 }
 
-interface MessageRow {
-  run_id: string;
-  seq: number;
-  turn: number;
-  role: RunMessage['role'];
-  content: string;
-  created_at: string;
-}
-
-function messageFromRow(row: MessageRow): RunMessage {
-  return {
-    runId: row.run_id,
-    seq: row.seq,
-    turn: row.turn,
-    role: row.role,
-    content: JSON.parse(row.content),
-    createdAt: row.created_at,
-  };
-}
-
 interface ArtifactRow {
   run_id: string;
   name: string;
@@ -580,6 +651,22 @@ function artifactFromRow(row: ArtifactRow): Artifact {
     size: row.size,
     sha256: row.sha256,
     createdAt: row.created_at,
+  };
+}
+
+interface DeliveryRow {
+  source: string;
+  delivery_id: string;
+  received_at: string;
+  runs: string;
+}
+
+function deliveryFromRow(row: DeliveryRow): DeliveryRecord {
+  return {
+    source: row.source,
+    deliveryId: row.delivery_id,
+    receivedAt: row.received_at,
+    runs: JSON.parse(row.runs),
   };
 }
 

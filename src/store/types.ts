@@ -104,6 +104,10 @@ export interface RunRecord {
   eventCount: number;
   /** The hash of the run's last event; 64 zeros while it has none. */
   headHash: string;
+  /** How many conversation messages the run holds; anchors their chain as `eventCount` does the trail's. */
+  messageCount: number;
+  /** The hash of the run's last message; 64 zeros while it has none. */
+  messageHead: string;
 }
 
 /** What a caller gives to create a run. */
@@ -142,6 +146,33 @@ export type RunPatch = Partial<
     | 'repoCommit'
   >
 >;
+
+/**
+ * What one `RunStore.record` call writes in one transaction: a step's events, its conversation
+ * messages and the run's running totals, so a step costs one commit instead of one per write.
+ */
+export interface RunWriteBatch {
+  /**
+   * A compare-and-set of the run, applied first. When the status is not in `from` it is skipped
+   * (not an error), and with `required` the whole batch is: nothing is written.
+   */
+  update?: { from: readonly RunStatus[]; patch: RunPatch; required?: boolean };
+  /** Conversation messages, appended in order after the run's earlier ones. Already redacted. */
+  messages?: readonly { turn: number; role: RunMessage['role']; content: unknown }[];
+  /** Audit events, appended in order to the run's chain. Payloads already redacted. */
+  events?: readonly { type: RunEventType; payload: Record<string, unknown> }[];
+}
+
+/** What a `RunStore.record` call wrote. */
+export interface RunWriteResult {
+  /** The events as stored (with `seq`, `time` and hashes), in order. */
+  events: RunEvent[];
+  /** Whether `update` matched the run's status (false when there was no update). */
+  updated: boolean;
+}
+
+/** The event types that end a turn: the store seals the run in its ledger when one is appended. */
+export const TERMINAL_EVENT_TYPES = ['run.completed', 'run.failed', 'run.cancelled'] as const;
 
 /** The audit trail's vocabulary, shared by the store, SSE, the CLI's live view and the UI. */
 export const RUN_EVENT_TYPES = [
@@ -193,6 +224,11 @@ export interface RunMessage {
   /** The message's content (a string or the AI SDK's content parts), as JSON; `role` is beside it. */
   content: unknown;
   createdAt: string;
+  /**
+   * sha256(previous message's hash + canonical JSON of {runId, seq, turn, role, content, createdAt}):
+   * the run's messages form a chain like its events (`computeMessageHash`).
+   */
+  hash: string;
 }
 
 /** A file kept from a run (report, patch, diff). */

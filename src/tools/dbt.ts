@@ -26,6 +26,7 @@ import {
 } from '../integrations/dbt/index.js';
 import type { DbtConfig } from '../spec/config.js';
 import { ToolError } from './errors.js';
+import { compileGlob, type GlobMatcher } from './glob-pattern.js';
 import {
   clipLine,
   cutNote,
@@ -322,7 +323,7 @@ export const dbtListModelsTool = defineTool({
   async execute(input, context) {
     const loaded = await loadDbtManifest(context);
     const manifest = loaded.value;
-    const glob = input.path?.replace(/^\.\//, '');
+    const glob = compilePathGlob(input.path);
     const matches = manifest.nodes.filter((node) => {
       if (node.resourceType !== input.resource_type) return false;
       if (input.package && node.packageName !== input.package) return false;
@@ -361,12 +362,23 @@ export const dbtListModelsTool = defineTool({
   },
 });
 
-function matchesPathGlob(node: DbtNodeRecord, glob: string): boolean {
-  if (glob.includes('/')) return node.path !== undefined && path.posix.matchesGlob(node.path, glob);
+/** The model's `path` glob, compiled for RE2: `path.matchesGlob` can backtrack for minutes. */
+interface PathGlob {
+  /** With a `/` the glob matches the node's path, without one its name or file name. */
+  onPath: boolean;
+  matches: GlobMatcher;
+}
+
+function compilePathGlob(requested: string | undefined): PathGlob | undefined {
+  if (requested === undefined) return undefined;
+  const glob = requested.replace(/^\.\//, '');
+  return { onPath: glob.includes('/'), matches: compileGlob(glob, { caseSensitive: true, field: 'path' }) };
+}
+
+function matchesPathGlob(node: DbtNodeRecord, glob: PathGlob): boolean {
+  if (glob.onPath) return node.path !== undefined && glob.matches(node.path);
   const base = node.path ? path.posix.basename(node.path) : undefined;
-  return (
-    path.posix.matchesGlob(node.name, glob) || (base !== undefined && path.posix.matchesGlob(base, glob))
-  );
+  return glob.matches(node.name) || (base !== undefined && glob.matches(base));
 }
 
 function listLine(manifest: DbtManifest, node: DbtNodeRecord): string {
@@ -894,7 +906,7 @@ export const dbtModelsMissingTool = defineTool({
       : undefined;
     const wantTests = input.missing !== 'docs';
     const wantDocs = input.missing !== 'tests';
-    const glob = input.path?.replace(/^\.\//, '');
+    const glob = compilePathGlob(input.path);
     const models = manifest.nodes
       .filter(
         (node) =>

@@ -43,7 +43,7 @@ export const writeFileTool = defineTool({
     'Missing parent directories are created.',
     `Content is at most ${formatBytes(MAX_WRITE_BYTES)}.`,
     'To change part of an existing file, prefer edit_file: it cannot lose the rest of the file by accident.',
-    'Paths are relative to the repository root and may not leave it; protected paths (.agentry/, .git/ and any the config lists) are refused.',
+    'Paths are relative to the repository root and may not leave it; protected paths (.agentry/, .git/, AGENTS.md, .gitattributes, .gitmodules, .agentryignore and any the config lists) are refused.',
   ].join(' '),
   inputSchema: writeFileInput,
   async execute(input, context) {

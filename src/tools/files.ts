@@ -5,6 +5,7 @@ import { StringDecoder } from 'node:string_decoder';
 import { z } from 'zod';
 import { isAgentryError } from '../errors.js';
 import { ToolError } from './errors.js';
+import { compileGlob as compileGlobMatcher } from './glob-pattern.js';
 import {
   clipLine,
   cutNote,
@@ -13,6 +14,8 @@ import {
   splitLines,
   takeHead,
 } from './output-cap.js';
+import { compileSearchPattern, type SearchPattern } from './pattern.js';
+import { openPatternMatcher, type PatternMatcher } from './pattern-matcher.js';
 import { defineTool } from './tool.js';
 import { errorCode, isGitEntry, resolveInWorkspace, workspaceRelative } from './workspace-path.js';
 
@@ -378,7 +381,7 @@ const searchInput = z.object({
     .min(1)
     .optional()
     .describe(
-      'A JavaScript regular expression searched in file contents, one line at a time, e.g. "ref\\(\'stg_orders\'\\)" or "select\\s+\\*". ' +
+      'A regular expression (RE2 syntax: like JavaScript without lookaround or backreferences) searched in file contents, one line at a time, e.g. "ref\\(\'stg_orders\'\\)" or "select\\s+\\*". ' +
         'Returns every matching line as "path:line: text".',
     ),
   path: z
@@ -427,7 +430,10 @@ export const searchFilesTool = defineTool({
     const shown = displayPath(input.path);
     const matchesPath =
       input.pattern === undefined ? undefined : compileGlob(input.pattern, input.case_sensitive);
-    const regex = input.regex === undefined ? undefined : compileRegex(input.regex, input.case_sensitive);
+    const regex =
+      input.regex === undefined
+        ? undefined
+        : compileSearchPattern(input.regex, { caseSensitive: input.case_sensitive, field: 'regex' });
     const root = await resolveInWorkspace(context.session.root, '.', { mustExist: true });
     const base = await resolveInWorkspace(context.session.root, input.path, { mustExist: true });
 
@@ -440,14 +446,15 @@ export const searchFilesTool = defineTool({
       scanStopped: false,
     };
     const limit = input.max_results;
+    const matcher = regex ? openPatternMatcher(regex, context.signal) : undefined;
     try {
       for await (const entry of walkFiles(root, base, context.signal, search)) {
         const relativeToBase = entry.level === 0 ? entry.name : workspaceRelative(base, entry.absolute);
         if (matchesPath && !matchesPath(entry.name, relativeToBase, entry.relative)) continue;
-        if (!regex) {
+        if (!matcher) {
           search.results.push(entry.kind === 'directory' ? `${entry.relative}/` : entry.relative);
         } else if (entry.kind === 'file') {
-          await searchFile(entry, regex, limit + 1 - search.results.length, search, context.signal);
+          await searchFile(entry, matcher, limit + 1 - search.results.length, search, context.signal);
         }
         if (search.results.length > limit) {
           search.more = true;
@@ -457,6 +464,8 @@ export const searchFilesTool = defineTool({
       }
     } catch (error) {
       rethrowAsToolError(error, shown, context.signal);
+    } finally {
+      await matcher?.close();
     }
     return searchOutput(input, shown, search, regex);
   },
@@ -516,22 +525,22 @@ async function* walkFiles(
 /** Adds up to `room` matching lines of one file to the results. */
 async function searchFile(
   entry: WalkEntry,
-  regex: RegExp,
+  matcher: PatternMatcher,
   room: number,
   search: SearchState,
   signal: AbortSignal,
 ): Promise<void> {
   const content = await readSearchable(entry, search, signal);
   if (content === undefined) return;
-  let found = 0;
-  for (const [index, line] of splitLines(content).entries()) {
-    const match = regex.exec(line);
-    if (!match) continue;
-    search.results.push(`${entry.relative}:${index + 1}: ${snippet(line, match.index)}`);
-    found += 1;
-    if (found >= room) break;
+  const lines = splitLines(content);
+  const { hits, positions } = await matcher.matchLines(lines, {
+    limit: room,
+    positionsOver: SEARCH_MAX_LINE_CHARS,
+  });
+  for (const [hit, index] of hits.entries()) {
+    search.results.push(`${entry.relative}:${index + 1}: ${snippet(lines[index]!, positions[hit]!)}`);
   }
-  if (found > 0) search.filesWithMatches += 1;
+  if (hits.length > 0) search.filesWithMatches += 1;
 }
 
 /** The text of a file worth searching, or undefined when it is too large, binary or unreadable. */
@@ -574,7 +583,7 @@ function searchOutput(
   input: z.infer<typeof searchInput>,
   shown: string,
   search: SearchState,
-  regex: RegExp | undefined,
+  regex: SearchPattern | undefined,
 ): { output: string; truncated?: boolean; summary: string } {
   const count = `${formatCount(search.results.length)}${search.more ? '+' : ''}`;
   const what = [
@@ -624,23 +633,6 @@ function skippedNote(search: SearchState): string | undefined {
   return parts.length > 0 ? `[not searched: ${parts.join(', ')}]` : undefined;
 }
 
-/** The regex the model gave, or a ToolError it can read and fix. */
-function compileRegex(source: string, caseSensitive: boolean): RegExp {
-  try {
-    return new RegExp(source, caseSensitive ? '' : 'i');
-  } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    throw new ToolError(
-      'tool.bad-regex',
-      `regex ${JSON.stringify(source)} is not a valid JavaScript regular expression (${reason}): escape special characters such as ( ) [ ] . * + ? with a backslash`,
-      { cause: error },
-    );
-  }
-}
-
-/** Marks a leading dot as an ordinary character: `path.matchesGlob` would otherwise never let `*` match dotfiles. */
-const DOT_MARK = '\u0001';
-
 /**
  * A matcher for the model's glob. A pattern without `/` matches an entry's name at any depth;
  * with `/` it matches the path from the search directory or from the repository root.
@@ -649,7 +641,6 @@ function compileGlob(
   pattern: string,
   caseSensitive: boolean,
 ): (name: string, relativeToBase: string, relativeToRoot: string) => boolean {
-  const fold = (text: string) => (caseSensitive ? text : text.toLowerCase());
   const normalized = pattern
     .replace(/^(\.\/)+/, '')
     .replace(/^\/+/, '')
@@ -660,9 +651,8 @@ function compileGlob(
       `pattern "${pattern}" may not contain "..": use path to pick the directory`,
     );
   }
-  const glob = fold(normalized).replace(/(^|[/{,])\./g, `$1${DOT_MARK}`);
-  const matches = (candidate: string) =>
-    path.posix.matchesGlob(fold(candidate).replace(/(^|\/)\./g, `$1${DOT_MARK}`), glob);
+  // RE2, not `path.matchesGlob`: a glob with many `*` made that backtrack for minutes.
+  const matches = compileGlobMatcher(normalized, { caseSensitive, field: 'pattern' });
   if (!normalized.includes('/')) return (name) => matches(name);
   return (_name, relativeToBase, relativeToRoot) => matches(relativeToBase) || matches(relativeToRoot);
 }

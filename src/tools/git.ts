@@ -668,7 +668,7 @@ export const gitCommitTool = defineTool({
   description: [
     "Commit changes in the workspace to the run's branch (never pushed; a person or a pull-request tool takes it from there).",
     'Commits the given paths, or every change (new, changed and deleted files) when paths is left out.',
-    'Refuses protected paths (.agentry/, .git/ and any the config lists) and a detached HEAD. Returns the commit hash and the files it changed.',
+    'Refuses protected paths (.agentry/, .git/, AGENTS.md, .gitattributes, .gitmodules, .agentryignore and any the config lists) and a detached HEAD. Returns the commit hash and the files it changed.',
     'Check what you are about to commit with git_diff first.',
   ].join(' '),
   inputSchema: gitCommitInput,

@@ -60,6 +60,7 @@ export {
 export {
   DEFAULT_PROTECTED_PATHS,
   PathProtectedError,
+  PROTECTED_BY_DEFAULT,
   ProtectedPaths,
   protectedPathsFor,
   resolveWritable,

@@ -23,6 +23,8 @@ import {
 } from '../integrations/airflow/index.js';
 import { ToolError } from './errors.js';
 import { cutNote, DEFAULT_MAX_OUTPUT_BYTES, formatCount } from './output-cap.js';
+import { compileSearchPattern, type SearchPattern } from './pattern.js';
+import { openPatternMatcher } from './pattern-matcher.js';
 import { defineTool, type ToolContext, type ToolResult } from './tool.js';
 import { resolveInWorkspace } from './workspace-path.js';
 
@@ -182,8 +184,8 @@ async function scan(opened: OpenedLog, visitors: LineVisitor[], signal: AbortSig
     visitors.length === 1
       ? visitors[0]!
       : {
-          visit(lines, first, text) {
-            for (const each of visitors) each.visit(lines, first, text);
+          async visit(lines, first, text) {
+            for (const each of visitors) await each.visit(lines, first, text);
             return undefined;
           },
         };
@@ -324,7 +326,7 @@ const searchLogInput = z.object({
     .min(1)
     .optional()
     .describe(
-      'A JavaScript regular expression matched against each line, e.g. "fct_orders" or "Database Error|timeout". ' +
+      'A regular expression (RE2 syntax: like JavaScript without lookaround or backreferences) matched against each line, e.g. "fct_orders" or "Database Error|timeout". ' +
         'Leave out to find the failure: tracebacks, ERROR/CRITICAL lines, exception lines and Airflow failure lines.',
     ),
   context: z
@@ -369,18 +371,26 @@ export const searchLogTool = defineTool({
   inputSchema: searchLogInput,
   concurrent: true,
   async execute(input, context) {
-    const regex = input.pattern === undefined ? undefined : compileRegex(input.pattern, input.case_sensitive);
+    const regex =
+      input.pattern === undefined
+        ? undefined
+        : compileSearchPattern(input.pattern, { caseSensitive: input.case_sensitive, field: 'pattern' });
     const opened = await openLog(input, context);
     if (!regex) return searchFailure(opened, input.context, context.signal);
-    const finder = new RegexFinder(regex, {
-      context: input.context,
-      maxMatches: input.max_matches,
-      maxKeptChars: SEARCH_MAX_OUTPUT_BYTES,
-      maxLineChars: SEARCH_LINE_CHARS,
-      ...(input.start_line !== undefined ? { startLine: input.start_line } : {}),
-    });
-    const scanned = await scan(opened, [finder], context.signal);
-    return renderRegexSearch(opened.label, regex, finder.finish(), scanned, input.start_line);
+    const matcher = openPatternMatcher(regex, context.signal);
+    try {
+      const finder = new RegexFinder(matcher, {
+        context: input.context,
+        maxMatches: input.max_matches,
+        maxKeptChars: SEARCH_MAX_OUTPUT_BYTES,
+        maxLineChars: SEARCH_LINE_CHARS,
+        ...(input.start_line !== undefined ? { startLine: input.start_line } : {}),
+      });
+      const scanned = await scan(opened, [finder], context.signal);
+      return renderRegexSearch(opened.label, regex, finder.finish(), scanned, input.start_line);
+    } finally {
+      await matcher.close();
+    }
   },
 });
 
@@ -456,7 +466,7 @@ function failureSummary(report: FailureReport): string[] {
 
 function renderRegexSearch(
   label: string,
-  regex: RegExp,
+  regex: SearchPattern,
   report: RegexReport,
   scanned: ScanResult,
   startLine: number | undefined,
@@ -577,19 +587,6 @@ function clipBlock(block: string[], budget: number): string[] {
 
 function formatLine(line: KeptLine, width: number): string {
   return `${String(line.number).padStart(width)}${line.hit ? '>' : '|'} ${line.text}`;
-}
-
-function compileRegex(source: string, caseSensitive: boolean): RegExp {
-  try {
-    return new RegExp(source, caseSensitive ? '' : 'i');
-  } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    throw new ToolError(
-      'tool.bad-regex',
-      `pattern ${JSON.stringify(source)} is not a valid JavaScript regular expression (${reason}): escape special characters such as ( ) [ ] . * + ? with a backslash`,
-      { cause: error },
-    );
-  }
 }
 
 function countOf(count: number, noun: string): string {

@@ -13,6 +13,7 @@ import {
 import { loadDbtManifest } from './dbt.js';
 import { ToolError } from './errors.js';
 import { clipLine, formatCount } from './output-cap.js';
+import { compileLinear } from './pattern.js';
 import { defineTool, type ToolContext } from './tool.js';
 import { resolveInWorkspace, workspaceRelative } from './workspace-path.js';
 
@@ -21,6 +22,9 @@ import { resolveInWorkspace, workspaceRelative } from './workspace-path.js';
 
 /** Where GitHub looks for CODEOWNERS, in order; the first one found is the one used. */
 export const CODEOWNERS_LOCATIONS = ['.github/CODEOWNERS', 'CODEOWNERS', 'docs/CODEOWNERS'] as const;
+
+/** GitHub ignores a CODEOWNERS file of this size or more. */
+const CODEOWNERS_MAX_BYTES = 3 * 1024 * 1024;
 
 /** One rule line of a CODEOWNERS file. */
 export interface CodeownersRule {
@@ -107,7 +111,13 @@ function splitTokens(line: string): string[] {
   return tokens;
 }
 
+/** Longer CODEOWNERS patterns are reported, not compiled: no real path glob is this long. */
+const MAX_CODEOWNERS_PATTERN_CHARS = 500;
+
 function patternProblem(pattern: string): string | undefined {
+  if (pattern.length > MAX_CODEOWNERS_PATTERN_CHARS) {
+    return `the pattern is over ${MAX_CODEOWNERS_PATTERN_CHARS} characters long`;
+  }
   if (pattern.startsWith('!')) return 'negation (!) is not supported in CODEOWNERS';
   if (/(^|[^\\])\[/.test(pattern)) return 'character ranges ([ ]) are not supported in CODEOWNERS';
   return undefined;
@@ -123,8 +133,9 @@ function ownerProblem(owner: string): string | undefined {
  * at its start or middle is anchored at the root, else it matches at any depth; a trailing `/`
  * matches only what is inside a directory; a pattern that names a directory owns everything in
  * it, except that `dir/*` owns only the files directly in `dir` (GitHub's documented exception).
+ * Compiled for RE2: the file is the repository's, and `*a*a*a*a*b` would backtrack for minutes.
  */
-function compilePattern(pattern: string): RegExp {
+function compilePattern(pattern: string): { test(file: string): boolean } {
   let body = pattern.startsWith('\\#') ? pattern.slice(1) : pattern;
   const directoryOnly = body.endsWith('/');
   if (directoryOnly) body = body.replace(/\/+$/, '');
@@ -154,7 +165,7 @@ function compilePattern(pattern: string): RegExp {
   }
   const prefix = anchored ? '^' : '^(?:.*/)?';
   const suffix = directoryOnly ? '/.+$' : directChildrenOnly ? '$' : '(?:/.*)?$';
-  return new RegExp(`${prefix}${source}${suffix}`);
+  return compileLinear(`${prefix}${source}${suffix}`);
 }
 
 function escapeRegex(text: string): string {
@@ -476,6 +487,8 @@ async function readCodeowners(
   for (const location of CODEOWNERS_LOCATIONS) {
     try {
       const absolute = await resolveInWorkspace(context.session.root, location, { mustExist: true });
+      // GitHub does not load a CODEOWNERS file of 3 MB or more; compiling one would take seconds.
+      if ((await stat(absolute)).size >= CODEOWNERS_MAX_BYTES) return undefined;
       const text = await readFile(absolute, 'utf8');
       return { path: location, codeowners: parseCodeowners(text) };
     } catch {

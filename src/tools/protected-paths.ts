@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { PROTECTED_BY_DEFAULT } from '../spec/config.js';
 import { ToolError } from './errors.js';
 import type { ToolContext } from './tool.js';
 import { resolveInWorkspace, workspaceRelative } from './workspace-path.js';
@@ -8,6 +9,8 @@ import { resolveInWorkspace, workspaceRelative } from './workspace-path.js';
  * agents and config.yml live) and git's internals.
  */
 export const DEFAULT_PROTECTED_PATHS: readonly string[] = ['.agentry/**', '.git/**'];
+
+export { PROTECTED_BY_DEFAULT };
 
 /** An agent tried to change a protected path. The file is left as it was. */
 export class PathProtectedError extends ToolError {
@@ -47,10 +50,15 @@ export class ProtectedPaths {
   }
 }
 
-/** The protected paths of this run: the built-in ones, config.yml's and the agent's own. */
+/**
+ * The protected paths of this run: the built-in ones, those protected by default that
+ * config.yml's `tools.unprotect` does not lift, config.yml's and the agent's own.
+ */
 export function protectedPathsFor(context: ToolContext): ProtectedPaths {
+  const lifted = new Set<string>(context.config.tools?.unprotect ?? []);
   return new ProtectedPaths([
     ...DEFAULT_PROTECTED_PATHS,
+    ...PROTECTED_BY_DEFAULT.filter((path) => !lifted.has(path)),
     ...(context.config.tools?.protected_paths ?? []),
     ...(context.spec.tools?.protected_paths ?? []),
   ]);

@@ -70,7 +70,7 @@ export const runSqlQueryTool = defineTool({
   description: [
     'Run one SQL statement on a configured warehouse (DuckDB, Postgres, Snowflake or BigQuery) and get its rows back.',
     'Use it to check data: counts, recent rows, duplicates, nulls, the rows behind a failed test.',
-    'Read-only: SELECT, WITH, SHOW, DESCRIBE and EXPLAIN run; INSERT, UPDATE, DELETE, CREATE, DROP and the like are refused unless a person granted this agent writes, and COPY, ATTACH, SET, CALL, GRANT, file readers and several statements in one call are always refused.',
+    'Read-only: SELECT, WITH, SHOW, DESCRIBE and EXPLAIN run (EXPLAIN ANALYZE runs its statement, and is judged as that statement); INSERT, UPDATE, DELETE, CREATE, DROP and the like are refused unless a person granted this agent writes, and COPY, ATTACH, SET, CALL, GRANT, file readers and several statements in one call are always refused.',
     `Returns at most ${DEFAULT_ROWS} rows by default and about 100 KB; a note says when rows were cut, so aggregate or filter in SQL rather than paging through raw rows.`,
     "Statements time out (60s unless configured). Write the warehouse's own dialect; to find tables and columns first, use list_tables and describe_table.",
   ].join(' '),

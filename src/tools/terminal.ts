@@ -42,8 +42,8 @@ export const runTerminalCommandTool = defineTool({
     'the agent is allowed it; no credentials or secrets in the environment (reach warehouses and services',
     'through their tools instead). Each command starts fresh: background processes end with it, and it is',
     'killed after its timeout. Long output keeps its first and last lines with a note on what was cut:',
-    'filter it (grep, head, tail) to see a part. Commit on the current branch to keep work as commits;',
-    "every change is kept as the run's workspace.diff anyway.",
+    'filter it (grep, head, tail) to see a part. git can read here (status, log, diff, show) but not write:',
+    "commit with the git_commit tool when it is allowed; every change is kept as the run's workspace.diff anyway.",
   ].join(' '),
   inputSchema: runTerminalCommandInput,
   async execute(input, context) {

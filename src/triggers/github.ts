@@ -17,7 +17,8 @@ export interface GithubDelivery {
  * `events` name the delivery's event (`pull_request` for any action, `pull_request.closed` for one,
  * `pull_request.merged` for a closed pull request that was merged) and whose `branches` globs, if
  * any, match the delivery's branch (a pull request's base branch, a push's branch). One match per
- * agent, in the order given.
+ * agent, in the order given. A pull request's matches carry its commit as `baseRef` (see
+ * {@link pullRequestCommit}).
  */
 export function matchGithubDelivery(agents: Iterable<LoadedAgent>, delivery: GithubDelivery): TriggerMatch[] {
   const matches: TriggerMatch[] = [];
@@ -31,6 +32,7 @@ export function matchGithubDelivery(agents: Iterable<LoadedAgent>, delivery: Git
     });
     if (triggerIndex < 0) continue;
     const template = agent.spec.triggers[triggerIndex]!.message;
+    const commit = pullRequestCommit(delivery.payload);
     matches.push({
       agent: agent.name,
       triggerIndex,
@@ -40,9 +42,37 @@ export function matchGithubDelivery(agents: Iterable<LoadedAgent>, delivery: Git
           : renderTemplate(template, templateValues(delivery)),
       source: githubSource(delivery),
       metadata: githubMetadata(delivery, branch),
+      ...(commit === undefined ? {} : { baseRef: commit.sha }),
     });
   }
   return matches;
+}
+
+/** The commit a pull request's run starts from, and which of its commits that is. */
+export interface PullRequestCommit {
+  sha: string;
+  /** `merge` once the pull request is merged (its `merge_commit_sha`), else `head` (`head.sha`). */
+  kind: 'head' | 'merge';
+}
+
+const COMMIT_SHA = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/i;
+
+/**
+ * The commit a delivery about a pull request (`pull_request`, `pull_request_review`, …) should
+ * run on: the merge commit of a merged pull request — the code now on the base branch — else the
+ * head commit, what the pull request proposes. (An open pull request's `merge_commit_sha` is
+ * GitHub's test merge, which may be stale.) Undefined when the payload has no pull request or no
+ * well-formed commit id: the run then starts from HEAD.
+ */
+export function pullRequestCommit(payload: Record<string, unknown>): PullRequestCommit | undefined {
+  if (payload.pull_request === undefined || payload.pull_request === null) return undefined;
+  const merge = textAt(payload, 'pull_request.merge_commit_sha');
+  if (mergedFlag(payload) === true && merge !== undefined && COMMIT_SHA.test(merge)) {
+    return { sha: merge.toLowerCase(), kind: 'merge' };
+  }
+  const head = textAt(payload, 'pull_request.head.sha');
+  if (head !== undefined && COMMIT_SHA.test(head)) return { sha: head.toLowerCase(), kind: 'head' };
+  return undefined;
 }
 
 /** Whether a trigger's event name (`pull_request`, `pull_request.closed`, `pull_request.merged`) covers a delivery. */
@@ -125,6 +155,8 @@ function githubMetadata(delivery: GithubDelivery, branch: string | undefined) {
     pr_number: numberAt(payload, 'pull_request.number'),
     pr_merged: mergedFlag(payload),
     issue_number: numberAt(payload, 'issue.number'),
+    merge_commit_sha:
+      mergedFlag(payload) === true ? textAt(payload, 'pull_request.merge_commit_sha') : undefined,
     head_sha:
       textAt(payload, 'pull_request.head.sha') ??
       textAt(payload, 'after') ??

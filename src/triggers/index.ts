@@ -33,6 +33,8 @@ export {
   githubBranch,
   githubEventMatches,
   matchGithubDelivery,
+  type PullRequestCommit,
+  pullRequestCommit,
 } from './github.js';
 export { defaultLinearMessage, issueIdentifier, type LinearDelivery, matchLinearDelivery } from './linear.js';
 export type { StartedRun, StartRun, StartRunRequest } from './start-run.js';

@@ -14,6 +14,11 @@ export interface TriggerMatch {
   /** Free text naming the origin, e.g. `Codertocat/Hello-World#2`. */
   source: string;
   metadata: TriggerMetadata;
+  /**
+   * The commit the run's workspace is made from — a pull request's head commit, or its merge
+   * commit once merged. Absent: the repository's HEAD.
+   */
+  baseRef?: string;
 }
 
 /** The string at `path` in a payload, or undefined when it is absent or not text. */

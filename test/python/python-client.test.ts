@@ -200,8 +200,8 @@ describe('AgentryClient (Python)', () => {
     expect(out.not_found).toEqual([404, 'run.not-found']);
     expect(out.invalid).toEqual([422, 'request.invalid', 'message']);
     expect(out.listed).toContain(first);
-    // The generic webhook, signed by the Python helper: accepted, then the replay refused.
-    expect(out.webhook).toEqual([202, 409]);
+    // The generic webhook, signed by the Python helper: accepted, then the replay answered with the first run.
+    expect(out.webhook).toEqual([202, 200]);
     expect(out.webhook_forged).toBe(401);
 
     const run = await api(`/api/v1/runs/${first}`);

@@ -5,6 +5,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Sandbox, SandboxDriver } from '../../src/sandbox/index.js';
 import { WorkspaceError } from '../../src/sandbox/index.js';
 import { overlayPossible } from '../../src/sandbox/overlay.js';
+import { gitCommitTool } from '../../src/tools/git.js';
+import { contextOn } from '../git-tools/helpers.js';
 import { createProject, type TempProject } from '../helpers/project.js';
 import { bwrapDriver, cleanupProject, mountsUnder } from './sandbox-helpers.js';
 
@@ -26,6 +28,11 @@ async function provision(driver: SandboxDriver, runId: string, extra: { restoreD
   const sandbox = await driver.provision({ runId, repoRoot: project!.root, ...extra });
   sandboxes.push(sandbox);
   return sandbox;
+}
+
+/** Commit everything in the workspace as the git_commit tool does (on the worker, not in the sandbox). */
+async function commit(sandbox: Sandbox, message: string): Promise<void> {
+  await gitCommitTool.execute({ message }, contextOn(sandbox.session.root, { runId: sandbox.runId }));
 }
 
 function mainGit(...args: string[]): string {
@@ -50,10 +57,13 @@ describe.each(methods)('bwrap workspace made with $method', ({ method, possible 
       expect(sandbox.branch).toBe(`agentry/ws-${method}-1`);
       expect(readFileSync(join(sandbox.session.root, 'models/orders.sql'), 'utf8')).toBe('select 1 as id\n');
       const result = await sandbox.session.exec!(
-        'git status --short && git rev-parse --abbrev-ref HEAD && echo "select 2" > models/new.sql && git add -A && git commit -qm "add new model" && git log --format=%s -1',
+        'git status --short && git rev-parse --abbrev-ref HEAD && echo "select 2" > models/new.sql && git status --short',
       );
       expect(result.exitCode).toBe(0);
-      expect(result.output).toBe(`agentry/ws-${method}-1\nadd new model\n`);
+      expect(result.output).toBe(`agentry/ws-${method}-1\n?? models/new.sql\n`);
+      // Commands read git; commits go through git_commit (.git is read-only for commands).
+      await commit(sandbox, 'add new model');
+      expect((await sandbox.session.exec!('git log --format=%s -1')).output).toBe('add new model\n');
     },
   );
 
@@ -77,11 +87,11 @@ describe.each(methods)('bwrap workspace made with $method', ({ method, possible 
       repo({ 'models/gone.sql': 'select 0\n' });
       const driver = bwrapDriver(project!.workspaces, { workspace: method });
       const first = await provision(driver, `ws-${method}-2`);
+      await first.session.exec!('rm models/gone.sql');
+      await commit(first, 'drop gone');
       const result = await first.session.exec!(
         [
           'echo "-- reviewed" >> models/orders.sql',
-          'git rm -q models/gone.sql',
-          'git commit -qm "drop gone"',
           'mkdir -p reports && printf "all good\\n" > reports/summary.md',
           '{ printf "\\000\\001"; head -c 300 /dev/urandom; } > reports/blob.bin',
         ].join(' && '),
@@ -117,11 +127,15 @@ describe('bwrap workspace', () => {
     const first = await provision(driver, 'cache-1');
     const second = await provision(driver, 'cache-2');
     if (!first.method.endsWith('overlayfs')) return;
-    expect(readdirSync(join(project!.workspaces, '.base'))).toHaveLength(1);
+    // One checkout, and beside it the objects its runs' git may read.
+    const cached = readdirSync(join(project!.workspaces, '.base')).sort();
+    expect(cached).toHaveLength(2);
+    expect(cached[1]).toBe(`${cached[0]}.objects`);
     // Writes land in the run's own layer: the other run and the cache do not see them.
     writeFileSync(join(first.session.root, 'README.md'), 'changed\n');
     expect(readFileSync(join(second.session.root, 'README.md'), 'utf8')).toBe('# shop\n');
-    expect(mountsUnder(project!.workspaces)).toHaveLength(2);
+    // One overlay per run (and, as root, the tmpfs under each that bounds its writes).
+    expect(mountsUnder(project!.workspaces).filter((target) => target.endsWith('/root'))).toHaveLength(2);
   });
 
   it('sees deletions under a directory that was removed and made again (an opaque overlay directory)', async () => {
@@ -154,7 +168,8 @@ describe('bwrap workspace', () => {
     const driver = bwrapDriver(project!.workspaces);
     const idle = await provision(driver, 'keep-idle');
     const busy = await provision(driver, 'keep-busy');
-    await busy.session.exec!('echo "select 3" > models/three.sql && git add -A && git commit -qm "three"');
+    await busy.session.exec!('echo "select 3" > models/three.sql');
+    await commit(busy, 'three');
     const tip = (await busy.session.exec!('git rev-parse HEAD')).output.trim();
     await idle.destroy();
     await busy.destroy();
@@ -183,7 +198,8 @@ describe('bwrap workspace', () => {
     const driver = bwrapDriver(project!.workspaces);
     const lost = await driver.provision({ runId: 'reap-lost', repoRoot: project!.root });
     const live = await provision(driver, 'reap-live');
-    await lost.session.exec!('echo "select 9" > models/nine.sql && git add -A && git commit -qm nine');
+    await lost.session.exec!('echo "select 9" > models/nine.sql');
+    await commit(lost, 'nine');
     // A new driver, as after a restart: it knows nothing of the lost run but its directory.
     const restarted = bwrapDriver(project!.workspaces);
     const removed = await restarted.reap(project!.root, async (runId) => runId === 'reap-live');

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, realpathSync, symlinkSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { AgentryClient } from '../../src/sdk/index.js';
 import { type ScriptedModelServer, type ScriptStep, startScriptedModel } from '../../src/testing/index.js';
 import { createProject, runCli, scriptedConfig, spawnCli, type TempProject } from '../helpers/project.js';
 import { cleanupProject, mountsUnder, processesWith } from './sandbox-helpers.js';
@@ -20,8 +22,12 @@ limits:
 
 let server: ScriptedModelServer | undefined;
 let project: TempProject | undefined;
+const servers = new Set<ReturnType<typeof spawnCli>>();
 
 afterEach(async () => {
+  for (const child of servers)
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  servers.clear();
   await server?.close();
   await cleanupProject(project);
   server = project = undefined;
@@ -110,6 +116,69 @@ describe('agentry run with the bwrap sandbox', () => {
     expect(mountsUnder(project.workspaces)).toEqual([]);
   });
 });
+
+describe('agentry serve with the bwrap sandbox', () => {
+  it('after a SIGKILL mid-command, the next start unmounts and removes the run’s overlay (workspace_root through a symlink)', async () => {
+    const marker = `72${randomBytes(2).readUInt16BE(0)}3`;
+    const { project } = await setup([
+      {
+        toolCalls: [
+          { name: 'run_terminal_command', arguments: { command: `sleep ${marker}`, timeout_seconds: 60 } },
+        ],
+      },
+      { text: 'never' },
+    ]);
+    // workspace_root (project.workspaces) is a symlink: the kernel names the mounts by the real path.
+    const real = join(project.workspaces, '..', 'real-workspaces');
+    mkdirSync(real);
+    symlinkSync(real, project.workspaces);
+    const key = (
+      await runCli(['keys', 'create', '--scope', 'admin', '--name', 'test'], { cwd: project.root })
+    ).stdout.trim();
+    const first = await serve(project.root);
+    const running = await new AgentryClient({ url: first.url, apiKey: key }).triggerRun({
+      agent: 'builder',
+      message: 'wait',
+    });
+    await waitUntil(() => processesWith(`sleep ${marker}`).some((pid) => pid !== first.child.pid));
+    const realRoot = realpathSync(real);
+    expect(mountsUnder(realRoot).length).toBeGreaterThan(0);
+    first.child.kill('SIGKILL');
+    await first.exited;
+    await waitUntil(() => processesWith(`sleep ${marker}`).length === 0);
+    // Left behind by the dead server: its overlay is still mounted.
+    expect(mountsUnder(realRoot).length).toBeGreaterThan(0);
+
+    const second = await serve(project.root);
+    const run = await new AgentryClient({ url: second.url, apiKey: key }).getRun(running.id);
+    expect(run).toMatchObject({ status: 'FAILED', failure_reason: 'worker-lost' });
+    expect(mountsUnder(realRoot)).toEqual([]);
+    expect(readdirSync(realRoot).filter((name) => !name.startsWith('.'))).toEqual([]);
+    second.child.kill('SIGINT');
+    await second.exited;
+  });
+});
+
+/** `agentry serve` on a free port, once it listens. */
+async function serve(root: string) {
+  const child = spawnCli(['serve', '--port', '0'], { cwd: root });
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  servers.add(child);
+  let stdout = '';
+  let stderr = '';
+  child.stderr.on('data', (chunk) => {
+    stderr += chunk;
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout.on('data', (chunk) => {
+      stdout += chunk;
+      const match = stdout.match(/listening on (http:\/\/\S+)/);
+      if (match) resolve(match[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`serve exited ${code}: ${stderr}`)));
+  });
+  return { child, url, exited };
+}
 
 async function waitUntil(check: () => boolean, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -82,8 +82,11 @@ describe('engine with the bwrap sandbox', () => {
     const provisioned = events.find((event) => event.type === 'sandbox.provisioned')!;
     expect(provisioned.payload).toMatchObject({
       driver: 'bwrap',
-      isolation: { network: 'none', filesystem: true, processes: true },
+      isolation: { network: 'none', filesystem: true, processes: true, syscalls: { filter: 'seccomp' } },
     });
+    expect((provisioned.payload.isolation as { syscalls: { denied: string[] } }).syscalls.denied).toContain(
+      'ptrace',
+    );
     const artifactEvents = events
       .filter((event) => event.type === 'artifact.created')
       .map((event) => event.payload.name);

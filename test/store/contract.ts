@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { verifyRunAudit } from '../../src/store/audit.js';
 import { RunNotFoundError } from '../../src/store/errors.js';
-import { GENESIS_HASH, verifyChain } from '../../src/store/hash-chain.js';
+import { GENESIS_HASH, verifyChain, verifyMessageChain } from '../../src/store/hash-chain.js';
+import { sealedRunFields, verifyLedger } from '../../src/store/ledger.js';
 import type { RunStore } from '../../src/store/run-store.js';
 import type { NewRun } from '../../src/store/types.js';
 
@@ -306,6 +307,154 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreUnd
         await expect(
           store.appendMessages('01J00000000000000000000000', 1, [{ role: 'user', content: 'hi' }]),
         ).rejects.toBeInstanceOf(RunNotFoundError);
+      });
+    });
+
+    describe('record: one transaction per step', () => {
+      it('writes the update, messages and events of a step together', async () => {
+        const run = await store.createRun(newRun());
+        await store.updateRun(run.id, ['PENDING'], { status: 'RUNNING' });
+        await store.appendMessages(run.id, 1, [{ role: 'system', content: 'You add tests.' }]);
+        const usage = { inputTokens: 10, outputTokens: 2, costUsd: 0.001 };
+        const result = await store.record(run.id, {
+          update: { from: ['RUNNING'], patch: { usage } },
+          messages: [
+            { turn: 1, role: 'user', content: 'Add tests.' },
+            { turn: 1, role: 'assistant', content: [{ type: 'text', text: 'Reading.' }] },
+          ],
+          events: [
+            { type: 'model.request', payload: { step: 1 } },
+            { type: 'model.response', payload: { step: 1, text: 'Reading.', when: new Date(0) } },
+          ],
+        });
+        expect(result.updated).toBe(true);
+        expect(result.events.map((event) => [event.seq, event.type])).toEqual([
+          [1, 'model.request'],
+          [2, 'model.response'],
+        ]);
+        expect(result.events[1]!.payload).toEqual({
+          step: 1,
+          text: 'Reading.',
+          when: '1970-01-01T00:00:00.000Z',
+        });
+        expect(await store.listEvents(run.id)).toEqual(result.events);
+        const messages = await store.listMessages(run.id);
+        expect(messages.map((message) => [message.seq, message.role])).toEqual([
+          [1, 'system'],
+          [2, 'user'],
+          [3, 'assistant'],
+        ]);
+        const chain = verifyMessageChain(messages);
+        expect(chain).toMatchObject({ ok: true, count: 3 });
+        expect(await store.getRun(run.id)).toMatchObject({
+          usage,
+          eventCount: 2,
+          headHash: result.events[1]!.hash,
+          messageCount: 3,
+          messageHead: chain.ok ? chain.head : 'none',
+        });
+        expect(await verifyRunAudit(store, run.id)).toEqual({ ok: true, count: 2 });
+      });
+
+      it('skips an update whose status does not match, and with required writes nothing at all', async () => {
+        const run = await store.createRun(newRun());
+        const skipped = await store.record(run.id, {
+          update: { from: ['RUNNING'], patch: { turns: 9 } },
+          events: [{ type: 'model.request', payload: {} }],
+        });
+        expect(skipped).toMatchObject({ updated: false, events: [{ seq: 1 }] });
+        const refused = await store.record(run.id, {
+          update: { from: ['RUNNING'], patch: { status: 'COMPLETED' }, required: true },
+          messages: [{ turn: 1, role: 'user', content: 'x' }],
+          events: [{ type: 'run.completed', payload: {} }],
+        });
+        expect(refused).toEqual({ updated: false, events: [] });
+        expect(await store.getRun(run.id)).toMatchObject({
+          status: 'PENDING',
+          turns: 0,
+          eventCount: 1,
+          messageCount: 0,
+        });
+        expect(await store.listMessages(run.id)).toEqual([]);
+      });
+
+      it('writes nothing of a batch that fails part way', async () => {
+        const run = await store.createRun(newRun());
+        await store.updateRun(run.id, ['PENDING'], { status: 'RUNNING' });
+        const failing = store.record(run.id, {
+          update: { from: ['RUNNING'], patch: { turns: 5 } },
+          messages: [{ turn: 1, role: 'user', content: 'x' }],
+          events: [
+            { type: 'model.request', payload: { ok: 1 } },
+            { type: 'model.response', payload: { tokens: 10n } },
+          ],
+        });
+        await expect(failing).rejects.toThrow(/bigint/);
+        expect(await store.getRun(run.id)).toMatchObject({ turns: 0, eventCount: 0, messageCount: 0 });
+        expect(await store.listEvents(run.id)).toEqual([]);
+        expect(await store.listMessages(run.id)).toEqual([]);
+      });
+
+      it('throws RunNotFoundError for an unknown run', async () => {
+        await expect(
+          store.record('01J00000000000000000000000', { events: [{ type: 'run.created', payload: {} }] }),
+        ).rejects.toBeInstanceOf(RunNotFoundError);
+      });
+    });
+
+    describe('the run ledger', () => {
+      it('records each run when it is created and seals it when a turn ends, in one chain', async () => {
+        const empty = await store.getLedgerHead();
+        expect(empty).toEqual({ count: 0, hash: GENESIS_HASH });
+        const first = await store.createRun(newRun());
+        const second = await store.createRun(newRun({ trigger: { kind: 'api', idempotencyKey: 'k' } }));
+        const [created] = await store.listLedger({ runId: first.id });
+        expect(created).toMatchObject({ seq: 1, runId: first.id, kind: 'created', prevHash: GENESIS_HASH });
+        expect(created!.state).toEqual({
+          run: sealedRunFields(first),
+          events: { count: 0, head: GENESIS_HASH },
+          messages: { count: 0, head: GENESIS_HASH },
+          artifacts: [],
+        });
+
+        // A terminal status seals; so does a terminal event (each in its own transaction here).
+        await store.updateRun(first.id, ['PENDING'], { status: 'RUNNING' });
+        await store.putArtifact(first.id, 'report.md', 'text/markdown', new TextEncoder().encode('# ok'));
+        const ended = await store.updateRun(first.id, ['RUNNING'], {
+          status: 'COMPLETED',
+          output: { text: 'ok' },
+        });
+        await store.appendEvent(first.id, 'run.completed', { output: { text: 'ok' } });
+        const entries = await store.listLedger({ runId: first.id });
+        expect(entries.map((entry) => [entry.seq, entry.kind])).toEqual([
+          [1, 'created'],
+          [3, 'sealed'],
+          [4, 'sealed'],
+        ]);
+        expect(entries[1]!.state.run).toEqual(sealedRunFields(ended!));
+        expect(entries[1]!.state.artifacts).toEqual([
+          expect.objectContaining({ name: 'report.md', mediaType: 'text/markdown', size: 4 }),
+        ]);
+        expect(entries[2]!.state.events).toEqual({
+          count: 1,
+          head: (await store.getRun(first.id))!.headHash,
+        });
+
+        const all = await store.listLedger();
+        expect(all.map((entry) => entry.runId)).toEqual([first.id, second.id, first.id, first.id]);
+        expect((await store.listLedger({ afterSeq: 2, limit: 1 })).map((entry) => entry.seq)).toEqual([3]);
+        const head = await store.getLedgerHead();
+        expect(head).toEqual({ count: 4, hash: all.at(-1)!.hash });
+        expect(verifyLedger(all, head)).toEqual({ ok: true, head });
+        expect(await verifyRunAudit(store, first.id)).toEqual({ ok: true, count: 1 });
+      });
+
+      it('does not seal on a write that ends nothing, nor on a compare-and-set that failed', async () => {
+        const run = await store.createRun(newRun());
+        await store.updateRun(run.id, ['PENDING'], { status: 'RUNNING' });
+        await store.record(run.id, { events: [{ type: 'model.request', payload: {} }] });
+        expect(await store.updateRun(run.id, ['PENDING'], { status: 'FAILED' })).toBeUndefined();
+        expect((await store.listLedger({ runId: run.id })).map((entry) => entry.kind)).toEqual(['created']);
       });
     });
 

@@ -1,8 +1,17 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { canonicalJson } from '../../src/store/canonical-json.js';
-import { chainHead, computeEventHash, GENESIS_HASH, verifyChain } from '../../src/store/hash-chain.js';
-import type { RunEvent, RunEventType } from '../../src/store/types.js';
+import {
+  chainHead,
+  computeEventHash,
+  computeEventHashOfText,
+  computeMessageHash,
+  GENESIS_HASH,
+  verifyChain,
+  verifyMessageChain,
+} from '../../src/store/hash-chain.js';
+import { computeLedgerHash, type LedgerEntry, verifyLedger } from '../../src/store/ledger.js';
+import type { RunEvent, RunEventType, RunMessage } from '../../src/store/types.js';
 
 describe('canonicalJson', () => {
   it('sorts keys recursively and writes no whitespace', () => {
@@ -165,5 +174,117 @@ describe('hash format v1 (fixed corpus)', () => {
 
   it('still recomputes every stored hash', () => {
     for (const event of fixture.events) expect(computeEventHash(event.prevHash, event)).toBe(event.hash);
+  });
+});
+
+describe('audit format 2: message and ledger hashes', () => {
+  const message = {
+    runId: RUN_ID,
+    seq: 1,
+    turn: 1,
+    role: 'assistant' as const,
+    content: [{ type: 'text', text: 'é 🧪', z: 1, a: null }],
+    createdAt: '2025-01-06T06:00:01.000Z',
+  };
+
+  it('hashes an event from its payload text exactly as from the event', () => {
+    for (const payload of [{}, { b: [1, { d: 'é', c: null }], a: '"quoted"\n' }, { ключ: 1e21, '😀': -0 }]) {
+      const fields = {
+        runId: RUN_ID,
+        seq: 7,
+        time: '2025-01-06T06:00:00.000Z',
+        type: 'model.request' as const,
+      };
+      expect(computeEventHashOfText(GENESIS_HASH, fields, canonicalJson(payload))).toBe(
+        computeEventHash(GENESIS_HASH, { ...fields, payload }),
+      );
+    }
+  });
+
+  it('pins the message hash: sha256(prevHash + canonical JSON of the message)', async () => {
+    const { createHash } = await import('node:crypto');
+    const text =
+      '{"content":[{"a":null,"text":"é 🧪","type":"text","z":1}],"createdAt":"2025-01-06T06:00:01.000Z","role":"assistant","runId":"01JGZ8Q6X4N3V7T2R5K9M1P0AB","seq":1,"turn":1}';
+    expect(computeMessageHash(GENESIS_HASH, message)).toBe(
+      createHash('sha256')
+        .update(GENESIS_HASH + text)
+        .digest('hex'),
+    );
+  });
+
+  it('verifies a message chain and names the first altered, missing or foreign message', () => {
+    const messages: RunMessage[] = [];
+    let prev = GENESIS_HASH;
+    for (let seq = 1; seq <= 4; seq++) {
+      const fields = { ...message, seq, content: `message ${seq}` };
+      prev = computeMessageHash(prev, fields);
+      messages.push({ ...fields, hash: prev });
+    }
+    expect(verifyMessageChain(messages)).toMatchObject({ ok: true, count: 4, head: prev });
+    expect(verifyMessageChain([])).toEqual({ ok: true, count: 0, head: GENESIS_HASH, hashes: [] });
+    const altered = messages.map((m) => (m.seq === 3 ? { ...m, content: 'forged' } : m));
+    expect(verifyMessageChain(altered)).toMatchObject({
+      ok: false,
+      seq: 3,
+      reason: expect.stringMatching(/message 3 \(turn 1, assistant\)/),
+    });
+    expect(verifyMessageChain([messages[0]!, messages[2]!])).toMatchObject({
+      ok: false,
+      seq: 2,
+      reason: expect.stringMatching(/deleted/),
+    });
+    expect(verifyMessageChain([messages[0]!, { ...messages[1]!, runId: 'other' }])).toMatchObject({
+      ok: false,
+      seq: 2,
+    });
+  });
+
+  it('pins the ledger hash and finds an altered, unlinked or truncated ledger', async () => {
+    const { createHash } = await import('node:crypto');
+    const state = {
+      run: { id: RUN_ID } as never,
+      events: { count: 0, head: GENESIS_HASH },
+      messages: { count: 0, head: GENESIS_HASH },
+      artifacts: [],
+    };
+    const entry = {
+      seq: 1,
+      runId: RUN_ID,
+      kind: 'created' as const,
+      time: '2025-01-06T06:00:00.000Z',
+      state,
+    };
+    const text = `{"kind":"created","runId":"${RUN_ID}","seq":1,"state":${canonicalJson(state)},"time":"2025-01-06T06:00:00.000Z"}`;
+    const hash = computeLedgerHash(GENESIS_HASH, entry);
+    expect(hash).toBe(
+      createHash('sha256')
+        .update(GENESIS_HASH + text)
+        .digest('hex'),
+    );
+    const first: LedgerEntry = { ...entry, prevHash: GENESIS_HASH, hash };
+    const second: LedgerEntry = {
+      ...entry,
+      seq: 2,
+      kind: 'sealed',
+      prevHash: hash,
+      hash: computeLedgerHash(hash, { ...entry, seq: 2, kind: 'sealed' }),
+    };
+    const head = { count: 2, hash: second.hash };
+    expect(verifyLedger([first, second], head)).toEqual({ ok: true, head });
+    expect(verifyLedger([{ ...first, kind: 'adopted' }, second], head)).toMatchObject({ ok: false, seq: 1 });
+    expect(verifyLedger([second], head)).toMatchObject({
+      ok: false,
+      seq: 1,
+      reason: expect.stringMatching(/deleted/),
+    });
+    expect(verifyLedger([first], head)).toMatchObject({
+      ok: false,
+      seq: 2,
+      reason: expect.stringMatching(/last 1 were deleted/),
+    });
+    expect(verifyLedger([first, second], { count: 2, hash: 'f'.repeat(64) })).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/rewritten/),
+    });
   });
 });

@@ -462,7 +462,7 @@ describe('search_files_and_directories: by content', () => {
   it('turns a bad regex into an error the model can read', async () => {
     const error = await failure(searchFilesTool, { regex: 'ref\\((' });
     expect(error.code).toBe('tool.bad-regex');
-    expect(error.message).toContain('is not a valid JavaScript regular expression');
+    expect(error.message).toContain('is not a valid RE2 regular expression (missing closing ): `ref\\((`)');
     expect(error.message).toContain('escape special characters');
   });
 

@@ -248,3 +248,35 @@ describe('sql lexer', () => {
     expect(words('select 1 /* never closed drop table x', 'postgres')).toEqual(['select', '1']);
   });
 });
+
+describe('EXPLAIN ANALYZE runs its statement, so it is judged as that statement', () => {
+  test.each([
+    ['explain analyze select * from raw_orders', 'EXPLAIN ANALYZE SELECT'],
+    ['explain (analyze, buffers) select * from raw_orders', 'EXPLAIN ANALYZE SELECT'],
+    ['explain ("analyze") select * from raw_orders', 'EXPLAIN ANALYZE SELECT'],
+    // Options that do not run the statement leave it an EXPLAIN: nothing runs.
+    ['explain (verbose, costs off, format json) delete from raw_orders', 'EXPLAIN'],
+    ['explain (costs 0, timing false) delete from raw_orders', 'EXPLAIN'],
+  ])('%s is a read', async (sql, statement) => {
+    for (const dialect of ['postgres', 'duckdb'] as const)
+      expect(await verdict(sql, dialect)).toEqual({ ...READ, statement });
+  });
+
+  test.each([
+    // PostgreSQL takes a quoted option name as the option: this DELETE would run.
+    ['explain ("analyze") delete from raw_orders', 'EXPLAIN ANALYZE DELETE'],
+    ['explain (format json, "analyze" on) delete from raw_orders', 'EXPLAIN ANALYZE DELETE'],
+    ['explain (u&"\\0061nalyze") delete from raw_orders', 'EXPLAIN ANALYZE DELETE'],
+    // An option this list does not know is taken as one that runs the statement.
+    ['explain (some_new_option) update raw_orders set status = null', 'EXPLAIN ANALYZE UPDATE'],
+    ["explain (format 'json') delete from raw_orders", 'EXPLAIN ANALYZE DELETE'],
+  ])('%s is a write', async (sql, statement) => {
+    expect(await verdict(sql, 'postgres')).toEqual({ ...WRITE, statement });
+  });
+
+  test('a forbidden function inside EXPLAIN ANALYZE is refused like the SELECT itself', async () => {
+    expect(await verdict("explain analyze select pg_read_file('/etc/passwd')", 'postgres')).toMatchObject(
+      REFUSED,
+    );
+  });
+});

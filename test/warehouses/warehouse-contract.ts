@@ -66,6 +66,8 @@ const COMMON_REFUSALS = [
   "/* a */ -- b\n /* c */ insert into raw_customers values (999, 'x', 'y')",
   'with gone as (delete from raw_orders returning *) select * from gone',
   'explain analyze delete from raw_orders',
+  // A quoted option name is ANALYZE to PostgreSQL: the DELETE would run.
+  'explain ("analyze") delete from raw_orders',
   'set statement_timeout = 0',
   'call something()',
   'begin',

@@ -101,17 +101,17 @@ describe('POST /webhooks/{agent}', () => {
     expect(run?.message).toContain('"table": "analytics.orders"');
   });
 
-  it('answers a replay with 409 whether keyed by delivery id or by signature', async () => {
+  it('answers a replay with 200 and the first run, whether keyed by delivery id or by signature', async () => {
     const keyed = signAgentryWebhook(SECRET, PAYLOAD, { deliveryId: 'replay-me' });
     expect((await post('plain-hook', PAYLOAD, keyed)).status).toBe(202);
     const count = (await webhookRuns()).length;
     const replay = await post('plain-hook', PAYLOAD, keyed);
-    expect(replay.status).toBe(409);
-    expect(replay.body.error?.code).toBe('webhook.replayed');
+    expect(replay.status).toBe(200);
+    expect(replay.body.matched).toEqual([expect.objectContaining({ agent: 'plain-hook', created: false })]);
 
     const unkeyed = signAgentryWebhook(SECRET, '{"n":1}');
     expect((await post('plain-hook', '{"n":1}', unkeyed)).status).toBe(202);
-    expect((await post('plain-hook', '{"n":1}', unkeyed)).status).toBe(409);
+    expect((await post('plain-hook', '{"n":1}', unkeyed)).status).toBe(200);
     expect((await webhookRuns()).length).toBe(count + 1);
   });
 

@@ -4,7 +4,7 @@ import { createSandboxDriver } from '../../src/sandbox/index.js';
 import { type RunningServer, startServer } from '../../src/server/index.js';
 import { type WebhookResponse, webhookRoutes } from '../../src/server/webhooks/index.js';
 import { loadProject } from '../../src/spec/index.js';
-import { openStore, type RunStore } from '../../src/store/index.js';
+import { type DeliveryStore, openStore, type RunStore } from '../../src/store/index.js';
 import { type ScriptedModelServer, startScriptedModel } from '../../src/testing/index.js';
 import { builtinToolRegistry } from '../../src/tools/index.js';
 import { createProject, scriptedConfig, type TempProject } from '../helpers/project.js';
@@ -30,7 +30,7 @@ export function payloadBytes(path: string): Buffer {
 export interface WebhookServer {
   url: string;
   server: RunningServer;
-  store: RunStore;
+  store: RunStore & DeliveryStore;
   model: ScriptedModelServer;
   project: TempProject;
   close(): Promise<void>;
@@ -45,6 +45,8 @@ export async function startWebhookServer(options: {
   config?: string;
   env: Record<string, string>;
   now?: () => number;
+  /** How long seen deliveries are kept (default 30 days). */
+  deliveryRetentionMs?: number;
 }): Promise<WebhookServer> {
   const model = await startScriptedModel({ script: [{ text: 'noted' }], whenExhausted: 'repeat-last' });
   const project = createProject({});
@@ -71,6 +73,8 @@ export async function startWebhookServer(options: {
       webhookRoutes({
         project: loaded,
         startRun: (request) => dispatcher.trigger(request),
+        deliveries: store,
+        deliveryRetentionMs: options.deliveryRetentionMs,
         env,
         now: options.now,
       }),

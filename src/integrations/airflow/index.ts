@@ -35,7 +35,12 @@ export {
 } from './log-ranges.js';
 export { type LogStream, openLogFile, type TaskLogSource } from './log-stream.js';
 export { LogWindow, type WindowRequest } from './log-window.js';
-export { RegexFinder, type RegexFinderOptions, type RegexReport } from './regex-finder.js';
+export {
+  type LineMatcher,
+  RegexFinder,
+  type RegexFinderOptions,
+  type RegexReport,
+} from './regex-finder.js';
 export { type LineVisitor, type ScanResult, scanLog } from './scan-log.js';
 export { type AirflowLogSettings, type TaskLogSources, taskLogSourcesFromSettings } from './sources.js';
 export {

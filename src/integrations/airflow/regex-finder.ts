@@ -14,6 +14,16 @@ export interface RegexFinderOptions {
   maxLineChars?: number;
 }
 
+/**
+ * Finds the lines a pattern matches. Agentry's tools pass a matcher that runs the pattern in
+ * linear time, off the event loop when it is not literal text (`openPatternMatcher` in tools):
+ * a pattern from the model must not be able to stall the process.
+ */
+export interface LineMatcher {
+  /** Indexes into `lines` of the lines that match, in order. */
+  matchLines(lines: readonly string[]): Promise<{ hits: readonly number[] }>;
+}
+
 /** What {@link RegexFinder} found. */
 export interface RegexReport {
   ranges: CollectedRanges;
@@ -26,8 +36,8 @@ export interface RegexReport {
 }
 
 /**
- * Matches a regular expression line by line while a log streams by, keeping the first matches
- * with context in merged ranges and counting the rest.
+ * Matches a pattern line by line while a log streams by, keeping the first matches with context
+ * in merged ranges and counting the rest.
  */
 export class RegexFinder implements LineVisitor {
   private readonly builder: RangeBuilder;
@@ -37,7 +47,7 @@ export class RegexFinder implements LineVisitor {
   private nextMatchLine = 0;
 
   constructor(
-    private readonly regex: RegExp,
+    private readonly matcher: LineMatcher,
     private readonly options: RegexFinderOptions,
   ) {
     this.collector = new RangeCollector({ keep: 'first', maxKeptChars: options.maxKeptChars ?? 60_000 });
@@ -49,12 +59,14 @@ export class RegexFinder implements LineVisitor {
     });
   }
 
-  visit(lines: readonly string[], first: number): undefined {
-    const startLine = this.options.startLine ?? 1;
+  async visit(lines: readonly string[], first: number): Promise<undefined> {
+    const skipped = Math.max((this.options.startLine ?? 1) - first, 0);
+    const searched = skipped === 0 ? lines : lines.slice(skipped);
+    const { hits } = searched.length > 0 ? await this.matcher.matchLines(searched) : { hits: [] };
     // Lines between matches go to the builder in runs: only a few of them can be context.
     let runStart = 0;
-    for (let index = Math.max(startLine - first, 0); index < lines.length; index++) {
-      if (!this.regex.test(lines[index]!)) continue;
+    for (const hit of hits) {
+      const index = hit + skipped;
       const number = first + index;
       this.matches += 1;
       this.builder.plain(lines, runStart, index, first + runStart);

@@ -6,9 +6,14 @@ export interface LineVisitor {
   /**
    * `lines[0]` is line number `first` (1-based). `text`, when given, is the text the lines were
    * cut from (see {@link LineBatch}). Return `false` to stop reading: the scan then ends without
-   * counting the rest.
+   * counting the rest. A visitor that works elsewhere (a worker thread) returns a promise, and the
+   * scan waits for it before reading on.
    */
-  visit(lines: readonly string[], first: number, text?: string): boolean | undefined;
+  visit(
+    lines: readonly string[],
+    first: number,
+    text?: string,
+  ): boolean | undefined | Promise<boolean | undefined>;
 }
 
 /** What one pass over a log saw. */
@@ -48,13 +53,13 @@ export async function scanLog(
     bytes += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length;
     const batch: LineBatch = splitter.push(chunk);
     if (batch.lines.length === 0) continue;
-    const keepGoing = visitor.visit(batch.lines, lines + 1, batch.text);
+    const keepGoing = await visitor.visit(batch.lines, lines + 1, batch.text);
     lines += batch.lines.length;
     if (keepGoing === false) return { lines, bytes, stopped: true, binary: false };
   }
   const last = splitter.end();
   if (last.length > 0) {
-    visitor.visit(last, lines + 1);
+    await visitor.visit(last, lines + 1);
     lines += last.length;
   }
   return { lines, bytes, stopped: false, binary: false };

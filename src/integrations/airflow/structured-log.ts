@@ -74,12 +74,18 @@ export async function* textOrStructured(
   };
   const head =
     typeof first.value === 'string' ? first.value : Buffer.from(first.value).toString('latin1', 0, 64);
-  if (head.trimStart().startsWith('{')) {
-    yield* structuredAsText(prepend(first.value, rest));
-    return;
+  try {
+    if (head.trimStart().startsWith('{')) {
+      yield* structuredAsText(prepend(first.value, rest));
+      return;
+    }
+    yield first.value;
+    yield* rest;
+  } finally {
+    // A reader that stops at the first chunk (a cancelled search) never reached `rest`: the
+    // source must still close its file.
+    await iterator.return?.();
   }
-  yield first.value;
-  yield* rest;
 }
 
 async function* prepend<T>(first: T, rest: AsyncIterable<T>): AsyncGenerator<T> {

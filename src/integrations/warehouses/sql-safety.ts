@@ -215,9 +215,40 @@ async function classifyAt(
 }
 
 /**
+ * Words of EXPLAIN's parenthesized options that never make it run the statement. Anything else in
+ * the list — ANALYZE, a quoted name (`("analyze")` is ANALYZE to PostgreSQL), `U&"…"`, an option
+ * this list does not know — counts as ANALYZE: the statement is then judged as itself, which for a
+ * read changes nothing and for a write is the safe answer.
+ */
+const EXPLAIN_OPTIONS_WITHOUT_EXECUTION = new Set([
+  'VERBOSE',
+  'COSTS',
+  'SETTINGS',
+  'GENERIC_PLAN',
+  'BUFFERS',
+  'SERIALIZE',
+  'WAL',
+  'TIMING',
+  'SUMMARY',
+  'MEMORY',
+  'FORMAT',
+  'TEXT',
+  'XML',
+  'JSON',
+  'YAML',
+  'NONE',
+  'BINARY',
+  'ON',
+  'OFF',
+  'TRUE',
+  'FALSE',
+]);
+
+/**
  * `EXPLAIN [ANALYZE] stmt`, `EXPLAIN (ANALYZE, …) stmt`, `EXPLAIN USING TEXT stmt`. Without
  * ANALYZE nothing runs, so it is a read whatever it explains; with ANALYZE the statement runs
- * and is judged as itself.
+ * (in full: the row cap of a plain read does not stop it) and is judged as itself, so
+ * `EXPLAIN ANALYZE SELECT` is a read and `EXPLAIN ANALYZE DELETE` a write (docs/warehouses.md).
  */
 async function classifyExplain(
   sql: string,
@@ -234,9 +265,11 @@ async function classifyExplain(
     for (; index < tokens.length; index++) {
       const token = tokens[index]!;
       if (token.text === '(') depth++;
-      if (token.text === ')') depth--;
+      else if (token.text === ')') depth--;
       // Any mention of ANALYZE in the options counts: `ANALYZE false` is rare and refusing is safe.
-      if (isWord(token, 'ANALYZE', 'ANALYSE')) analyze = true;
+      // So does anything not known to leave the statement unrun (a quoted `"analyze"` is ANALYZE).
+      else if (token.kind === 'word' ? !isWord(token, ...EXPLAIN_OPTIONS_WITHOUT_EXECUTION) : !isInert(token))
+        analyze = true;
       if (depth === 0) break;
     }
     index++;
@@ -252,6 +285,11 @@ async function classifyExplain(
   const inner = await classifyAt(sql.slice(start), dialect, options, 1);
   if (analyze) return { kind: inner.kind, statement: `EXPLAIN ANALYZE ${inner.statement}` };
   return { kind: 'read', statement: 'EXPLAIN' };
+}
+
+/** A number or a comma in EXPLAIN's options (`COSTS 0`, `BUFFERS, TIMING`): never ANALYZE. */
+function isInert(token: SqlToken): boolean {
+  return token.kind === 'number' || token.text === ',';
 }
 
 type Parsed = { ok: true; value: StatementClass } | { ok: false; error: StatementRefusedError };

@@ -7,6 +7,7 @@ import { requireScope } from '../auth.js';
 import type { RouteDeps } from '../deps.js';
 import { ApiError, parseWith } from '../errors.js';
 import { eventsQuerySchema, type RunEventListView } from '../schemas.js';
+import { STREAM_RETRY_AFTER_SECONDS } from '../stream-limiter.js';
 import { runEventView } from '../views.js';
 import { requireRun } from './runs.js';
 
@@ -30,7 +31,24 @@ export function eventRoutes(deps: RouteDeps): Hono<AppEnv> {
       const body: RunEventListView = { events: events.map(runEventView), status: run.status };
       return context.json(body);
     }
-    return streamSSE(context, (stream) => streamRun(deps, stream, run.id, after));
+    const key = context.get('apiKey');
+    let release: () => void;
+    try {
+      release = deps.streams.acquire(
+        key?.id ?? 'no-auth',
+        key ? `API key ${key.name ?? key.prefix}` : 'this server (no auth)',
+      );
+    } catch (error) {
+      context.header('Retry-After', String(STREAM_RETRY_AFTER_SECONDS));
+      throw error;
+    }
+    return streamSSE(context, async (stream) => {
+      try {
+        await streamRun(deps, stream, run.id, after);
+      } finally {
+        release();
+      }
+    });
   });
 
   return routes;
@@ -48,6 +66,15 @@ function cursorOf(lastEventId: string | undefined, query: Record<string, string>
   return parseWith(eventsQuerySchema, query, 'query').after ?? 0;
 }
 
+/** How often a stream whose run is settled looks for the closing event it is still missing. */
+const SETTLING_MS = 100;
+
+/**
+ * Write the run's events from `after` on, then each new one as it is recorded, until the run is
+ * settled. The store is read when the dispatcher's bell rings for the run — the engine rings it
+ * for every event it records — never on a timer, unless the run is being executed by another
+ * process (a CLI run sharing the store), whose events only polling can see.
+ */
 async function streamRun(
   deps: RouteDeps,
   stream: SSEStreamingApi,
@@ -59,41 +86,48 @@ async function streamRun(
   const keepAliveMs = deps.sseKeepAliveMs ?? 15_000;
   const closed = new AbortController();
   stream.onAbort(() => closed.abort());
+  // Subscribed before the first read, so an event recorded in between still rings.
+  const bell = dispatcher.subscribeEvents(runId);
   let cursor = after;
   let lastType: string | undefined;
   let quietTerminalPolls = 0;
   let lastWrite = Date.now();
+  let read = true;
+  let waitMs = keepAliveMs;
   try {
     while (!closed.signal.aborted) {
-      const events = await store.listEvents(runId, { afterSeq: cursor });
-      for (const event of events) {
-        await writeEvent(stream, event);
-        cursor = event.seq;
-        lastType = event.type;
-        lastWrite = Date.now();
-      }
-      const run = await store.getRun(runId);
-      if (!run) return;
-      const settled = TERMINAL_STATUSES.includes(run.status) && !dispatcher.isActive(runId);
-      if (settled && run.eventCount > cursor) continue;
-      if (settled) {
-        lastType ??=
-          cursor > 0 ? (await store.listEvents(runId, { afterSeq: cursor - 1 }))[0]?.type : undefined;
-        // The status is written just before the closing event: wait for that event, but not forever
-        // (a run resolved by an older process may have none).
-        quietTerminalPolls++;
-        if ((lastType !== undefined && TERMINAL_EVENTS.has(lastType)) || quietTerminalPolls > 3) {
-          await stream.writeSSE({ event: 'end', data: JSON.stringify({ status: run.status }) });
-          return;
+      if (read) {
+        const events = await store.listEvents(runId, { afterSeq: cursor });
+        for (const event of events) {
+          await writeEvent(stream, event);
+          cursor = event.seq;
+          lastType = event.type;
+          lastWrite = Date.now();
         }
-      } else {
-        quietTerminalPolls = 0;
+        const run = await store.getRun(runId);
+        if (!run) return;
+        const settled = TERMINAL_STATUSES.includes(run.status) && !dispatcher.isActive(runId);
+        if (settled && run.eventCount > cursor) continue;
+        if (settled) {
+          lastType ??=
+            cursor > 0 ? (await store.listEvents(runId, { afterSeq: cursor - 1 }))[0]?.type : undefined;
+          // The status is written just before the closing event: wait for that event, but not
+          // forever (a run resolved by an older process may have none).
+          quietTerminalPolls++;
+          if ((lastType !== undefined && TERMINAL_EVENTS.has(lastType)) || quietTerminalPolls > 3) {
+            await stream.writeSSE({ event: 'end', data: JSON.stringify({ status: run.status }) });
+            return;
+          }
+          waitMs = SETTLING_MS;
+        } else {
+          quietTerminalPolls = 0;
+          waitMs = dispatcher.recordsHere(run) ? keepAliveMs : pollMs;
+        }
       }
-      await dispatcher.waitForEvent(
-        runId,
-        quietTerminalPolls > 0 ? Math.min(pollMs, 100) : pollMs,
-        closed.signal,
-      );
+      const untilKeepAlive = Math.max(0, keepAliveMs - (Date.now() - lastWrite));
+      const rang = await bell.next(Math.min(waitMs, untilKeepAlive), closed.signal);
+      // A quiet stream of a run recorded here only needs its keep-alive: no read.
+      read = rang || waitMs <= untilKeepAlive;
       if (Date.now() - lastWrite >= keepAliveMs) {
         await stream.write(': keep-alive\n\n');
         lastWrite = Date.now();
@@ -101,6 +135,8 @@ async function streamRun(
     }
   } catch (error) {
     if (!closed.signal.aborted) deps.log(`events of run ${runId}: ${describeError(error)}`);
+  } finally {
+    bell.close();
   }
 }
 

@@ -4,7 +4,7 @@ import { ApiError } from '../errors.js';
  * Why a delivery was refused. Every refusal starts nothing and says, in one line, what to fix.
  * Stable codes: webhook.not-configured (404), webhook.secret-missing (503),
  * webhook.signature-missing / webhook.signature-invalid / webhook.stale (401),
- * webhook.malformed (400), webhook.invalid (422), webhook.replayed (409).
+ * webhook.malformed (400), webhook.invalid (422). A redelivery is not refused: it is answered 200.
  */
 
 /** The source has no secret configured, so nothing it sends can be verified. */

@@ -19,7 +19,7 @@ import type { WebhookContext } from './webhook-context.js';
  * seconds) and `X-Agentry-Signature: sha256=<hex HMAC-SHA256 of "<timestamp>.<raw body>">` under
  * the secret in the agent's `triggers: - webhook: {secret_env}`; a timestamp more than 5 minutes
  * off is refused. `X-Agentry-Delivery` (else the signature) keys the run, so a replay within
- * the idempotency window starts nothing (409).
+ * the retention of seen deliveries starts nothing (200, `created: false`).
  */
 export async function genericWebhook(context: Context, webhook: WebhookContext): Promise<Response> {
   const name = context.req.param('agent') ?? '';
@@ -59,5 +59,9 @@ export async function genericWebhook(context: Context, webhook: WebhookContext):
     `sig-${signature.slice('sha256='.length).trim().toLowerCase().slice(0, 64)}`;
   const payload = parseJson(body, 'webhook');
   const match = matchGenericDelivery(agent, signed.index, { deliveryId, payload });
-  return startMatches(context, webhook.startRun, [match], { kind: 'webhook', deliveryId }, webhook.log);
+  return startMatches(context, webhook, [match], {
+    kind: 'webhook',
+    deliveryId,
+    source: `webhook:${agent.name}`,
+  });
 }

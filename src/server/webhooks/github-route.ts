@@ -24,7 +24,8 @@ const githubPayloadSchema = z.looseObject({
  * `POST /webhooks/github`. Verifies `X-Hub-Signature-256` over the raw body with the secret in
  * `integrations.github.webhook_secret_env`, then starts one run per agent whose
  * `triggers: - github:` matches `X-GitHub-Event` (and `action`) and its branch filter, keyed by
- * `X-GitHub-Delivery`, so a redelivery starts nothing new (409).
+ * `X-GitHub-Delivery`, so a redelivery — even days later — starts nothing new (200, `created: false`).
+ * A pull request's runs start from its head commit (its merge commit once merged).
  */
 export async function githubWebhook(context: Context, webhook: WebhookContext): Promise<Response> {
   const envName = webhook.project.config.integrations.github?.webhook_secret_env;
@@ -48,7 +49,7 @@ export async function githubWebhook(context: Context, webhook: WebhookContext): 
 
   const payload = parsePayload(githubPayloadSchema, githubJson(context, body), 'GitHub');
   const matches = matchGithubDelivery(webhook.project.agents.values(), { event, deliveryId, payload });
-  return startMatches(context, webhook.startRun, matches, { kind: 'github', deliveryId }, webhook.log);
+  return startMatches(context, webhook, matches, { kind: 'github', deliveryId, source: 'github' });
 }
 
 /** GitHub sends JSON, or with content type `application/x-www-form-urlencoded` the JSON in a `payload` field. */

@@ -2,6 +2,7 @@
  * Webhooks of `agentry serve`: GitHub, Linear and Agentry's own signed webhook, mounted at
  * `/webhooks` through `webhookRoutes`. Which agents a delivery starts is the `triggers` module's.
  */
+export { DeliveryLedger, type DeliveryLedgerStore } from './delivery-ledger.js';
 export { LINEAR_TIMESTAMP_TOLERANCE_MS } from './linear-route.js';
 export { type WebhookRoutesOptions, webhookOpenApiPaths, webhookRoutes } from './routes.js';
 export {

@@ -47,5 +47,5 @@ export async function linearWebhook(context: Context, webhook: WebhookContext): 
     deliveryIdFrom(context.req.header('Linear-Delivery'), 'Linear-Delivery') ??
     `sig-${signature.trim().toLowerCase().slice(0, 64)}`;
   const matches = matchLinearDelivery(webhook.project.agents.values(), { deliveryId, payload });
-  return startMatches(context, webhook.startRun, matches, { kind: 'linear', deliveryId }, webhook.log);
+  return startMatches(context, webhook, matches, { kind: 'linear', deliveryId, source: 'linear' });
 }

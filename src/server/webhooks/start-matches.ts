@@ -1,8 +1,10 @@
 import type { Context } from 'hono';
 import { z } from 'zod';
 import { describeError, isAgentryError } from '../../errors.js';
-import type { TriggerKind } from '../../store/types.js';
-import type { StartRun, TriggerMatch } from '../../triggers/index.js';
+import type { DeliveryRun } from '../../store/delivery-store.js';
+import type { RunRecord, TriggerKind } from '../../store/types.js';
+import type { TriggerMatch } from '../../triggers/index.js';
+import type { WebhookContext } from './webhook-context.js';
 
 /** One agent a delivery matched, and the run it got. */
 export const webhookMatchSchema = z.object({
@@ -22,7 +24,7 @@ export const webhookFailureSchema = z.object({
   message: z.string(),
 });
 
-/** The answer to an accepted delivery (202), or to a replayed one (409, with `error`). */
+/** The answer to a delivery: accepted (202), or a redelivery that started nothing new (200). */
 export const webhookResponseSchema = z
   .object({
     delivery: z.string().describe('The delivery id: the idempotency key of its runs.'),
@@ -39,38 +41,59 @@ export interface DeliveryFacts {
   kind: Extract<TriggerKind, 'github' | 'linear' | 'webhook'>;
   /** The delivery id; each run's idempotency key is `<kind>:<delivery id>`. */
   deliveryId: string;
+  /** Where the delivery is recorded as seen: `github`, `linear`, `webhook:<agent>`. */
+  source: string;
+}
+
+/** The run a match got: new, or the one this delivery started before. */
+type Outcome = { run: RunRecord | StoredRun; created: boolean };
+
+/** A run a recorded delivery points at that the store no longer has. */
+interface StoredRun {
+  id: string;
+  status: string;
 }
 
 /**
- * Start one run per match and answer the sender: 202 with the runs; 409 `webhook.replayed` when
- * every match had already been started by this delivery id (nothing new was started); 503 or 500
- * when no run could be started (the sender retries). An agent whose run fails to start does not
- * stop the others.
+ * Start one run per match and answer the sender: 202 with the runs; 200 when every match had
+ * already been started by this delivery id (a redelivery: `created: false`, the first runs'
+ * ids, nothing new started — GitHub shows anything but 2xx as a failed delivery, and operators
+ * would redeliver again); 503 or 500 when no run could be started (the sender retries). An
+ * agent whose run fails to start does not stop the others. The delivery is recorded in the
+ * ledger with its runs, so a redelivery after the 24-hour idempotency window still starts nothing.
  */
 export async function startMatches(
   context: Context,
-  startRun: StartRun,
+  webhook: Pick<WebhookContext, 'startRun' | 'deliveries' | 'log'>,
   matches: readonly TriggerMatch[],
   facts: DeliveryFacts,
-  log: (line: string) => void,
 ): Promise<Response> {
+  const { startRun, deliveries, log } = webhook;
   const body: WebhookResponse = { delivery: facts.deliveryId, matched: [] };
   const failed: z.infer<typeof webhookFailureSchema>[] = [];
   let retryable = false;
+  const seen = matches.length > 0 ? await deliveries.find(facts.source, facts.deliveryId) : undefined;
+  const earlier = new Map(seen?.runs.map((run) => [run.agent, run.runId]));
   const results = await Promise.allSettled(
-    matches.map((match) =>
-      startRun({
+    matches.map(async (match): Promise<Outcome> => {
+      const runId = earlier.get(match.agent);
+      if (runId !== undefined) {
+        return { run: (await deliveries.run(runId)) ?? { id: runId, status: 'UNKNOWN' }, created: false };
+      }
+      return startRun({
         agent: match.agent,
         message: match.message,
+        ...(match.baseRef === undefined ? {} : { baseRef: match.baseRef }),
         trigger: {
           kind: facts.kind,
           source: match.source,
           idempotencyKey: `${facts.kind}:${facts.deliveryId}`,
           metadata: { ...match.metadata, trigger_index: match.triggerIndex },
         },
-      }),
-    ),
+      });
+    }),
   );
+  const toRecord: DeliveryRun[] = [];
   results.forEach((result, index) => {
     const match = matches[index]!;
     if (result.status === 'fulfilled') {
@@ -82,6 +105,8 @@ export async function startMatches(
         status: run.status,
         created,
       });
+      if (!earlier.has(match.agent))
+        toRecord.push({ agent: match.agent, triggerIndex: match.triggerIndex, runId: run.id });
       return;
     }
     const error = result.reason;
@@ -93,6 +118,14 @@ export async function startMatches(
     );
   });
   if (failed.length > 0) body.failed = failed;
+  if (toRecord.length > 0) {
+    try {
+      await deliveries.record(facts.source, facts.deliveryId, toRecord);
+    } catch (error) {
+      // The runs exist; within 24 hours their idempotency key still catches a redelivery.
+      log(`${facts.kind} delivery ${facts.deliveryId}: could not record it as seen: ${describeError(error)}`);
+    }
+  }
 
   if (body.matched.length === 0 && failed.length > 0) {
     body.error = {
@@ -101,12 +134,7 @@ export async function startMatches(
     };
     return context.json(body, retryable ? 503 : 500);
   }
-  if (body.matched.length > 0 && failed.length === 0 && body.matched.every((match) => !match.created)) {
-    body.error = {
-      code: 'webhook.replayed',
-      message: `delivery ${facts.deliveryId} was already received and started its runs: nothing new was started`,
-    };
-    return context.json(body, 409);
-  }
-  return context.json(body, 202);
+  const redelivery =
+    body.matched.length > 0 && failed.length === 0 && body.matched.every((match) => !match.created);
+  return context.json(body, redelivery ? 200 : 202);
 }

@@ -1,9 +1,14 @@
+import type { DatabaseSync } from 'node:sqlite';
+import { adoptExistingRuns } from '../sqlite-audit.js';
+
 /** One step of the SQLite schema. Applied in `version` order, each in its own transaction. */
 export interface Migration {
   /** 1, 2, 3, …: never renumber or edit a released migration; add the next one. */
   version: number;
   name: string;
   sql: string;
+  /** Work SQL cannot do (hashing existing rows), run after `sql` in the same transaction. */
+  run?: (db: DatabaseSync) => void;
 }
 
 /**
@@ -111,5 +116,65 @@ CREATE TABLE api_keys (
   revoked_at TEXT
 );
 `,
+  },
+  {
+    version: 4,
+    name: 'webhook deliveries',
+    // A delivery id outlives its runs' 24-hour idempotency claim: GitHub lets operators redeliver
+    // for days. runs is JSON [{agent, triggerIndex, runId}].
+    sql: `
+CREATE TABLE webhook_deliveries (
+  source TEXT NOT NULL,
+  delivery_id TEXT NOT NULL,
+  received_at TEXT NOT NULL,
+  runs TEXT NOT NULL,
+  PRIMARY KEY (source, delivery_id)
+) WITHOUT ROWID;
+CREATE INDEX webhook_deliveries_received_at ON webhook_deliveries (received_at);
+`,
+  },
+  {
+    version: 5,
+    name: 'audit format 2: message chain, run ledger',
+    // Messages get a hash chain per run, anchored on the run row like events. run_ledger is a hash
+    // chain over the whole store: an entry when a run is created and whenever a turn ends, holding
+    // what a reader sees of the run (its fields, its event and message heads, its artifacts).
+    // run_id has no foreign key on purpose: a deleted run's entries must stay to tell of it.
+    // The guards stop mistakes, not an attacker; the chains are what detect tampering. A message
+    // may have its hash set once (the upgrade hashes the messages already there).
+    sql: `
+ALTER TABLE runs ADD COLUMN message_count INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE runs ADD COLUMN message_head TEXT NOT NULL DEFAULT '${'0'.repeat(64)}';
+ALTER TABLE messages ADD COLUMN hash TEXT;
+
+CREATE TABLE run_ledger (
+  seq INTEGER PRIMARY KEY,
+  run_id TEXT NOT NULL,
+  kind TEXT NOT NULL CHECK (kind IN ('created', 'sealed', 'adopted')),
+  time TEXT NOT NULL,
+  state TEXT NOT NULL,
+  prev_hash TEXT NOT NULL,
+  hash TEXT NOT NULL
+);
+CREATE INDEX run_ledger_run_id ON run_ledger (run_id, seq);
+CREATE TABLE ledger_head (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  count INTEGER NOT NULL,
+  hash TEXT NOT NULL
+);
+INSERT INTO ledger_head (id, count, hash) VALUES (1, 0, '${'0'.repeat(64)}');
+
+CREATE TRIGGER run_ledger_no_update BEFORE UPDATE ON run_ledger
+BEGIN SELECT RAISE(ABORT, 'the run ledger is append-only: entries cannot be updated'); END;
+CREATE TRIGGER run_ledger_no_delete BEFORE DELETE ON run_ledger
+BEGIN SELECT RAISE(ABORT, 'the run ledger is append-only: entries cannot be deleted'); END;
+CREATE TRIGGER messages_no_update BEFORE UPDATE ON messages WHEN OLD.hash IS NOT NULL
+BEGIN SELECT RAISE(ABORT, 'conversation messages are append-only: they cannot be updated'); END;
+CREATE TRIGGER messages_no_delete BEFORE DELETE ON messages
+BEGIN SELECT RAISE(ABORT, 'conversation messages are append-only: they cannot be deleted'); END;
+CREATE TRIGGER runs_no_delete BEFORE DELETE ON runs
+BEGIN SELECT RAISE(ABORT, 'runs are kept for their audit trail: they cannot be deleted'); END;
+`,
+    run: adoptExistingRuns,
   },
 ];
