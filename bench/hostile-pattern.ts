@@ -47,8 +47,13 @@ const cancels: number[] = [];
 lag.enable();
 for (let index = 0; index < 5; index++) {
   const controller = new AbortController();
-  const matcher = openPatternMatcher(compileSearchPattern(SLOW, { caseSensitive: true, field: 'regex' }), controller.signal);
-  const search = matcher.matchLines(Array.from({ length: 20 }, () => SLOW_LINE)).catch(() => performance.now());
+  const matcher = openPatternMatcher(
+    compileSearchPattern(SLOW, { caseSensitive: true, field: 'regex' }),
+    controller.signal,
+  );
+  const search = matcher
+    .matchLines(Array.from({ length: 20 }, () => SLOW_LINE))
+    .catch(() => performance.now());
   await new Promise((resolve) => setTimeout(resolve, 200));
   const aborted = performance.now();
   controller.abort(new Error('cancelled'));

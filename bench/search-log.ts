@@ -45,7 +45,10 @@ try {
     ['search_log (failure mode)', () => search({})],
     ['search_log pattern "Connection refused"', () => search({ pattern: 'Connection refused' })],
     // Not literal text: RE2 (re2js) in a worker thread, case folded, then case-sensitive.
-    ['search_log pattern "Connection (refused|reset)"', () => search({ pattern: 'Connection (refused|reset)' })],
+    [
+      'search_log pattern "Connection (refused|reset)"',
+      () => search({ pattern: 'Connection (refused|reset)' }),
+    ],
     [
       'search_log pattern "Connection (refused|reset)", case_sensitive',
       () => search({ pattern: 'Connection (refused|reset)', case_sensitive: true }),

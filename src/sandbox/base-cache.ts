@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { git } from './git.js';
 import { prepareIndex } from './repository.js';
@@ -38,6 +38,11 @@ const MIN_AGE_MS = 10 * 60_000;
 const STALE_TEMPORARY_MS = 60 * 60_000;
 /** The object store of a key lives beside its checkout, as `<key>.objects`. */
 const OBJECTS_SUFFIX = '.objects';
+/**
+ * Beside a run object store's `objects/`: the project's list of shallow commits, when it is a
+ * shallow clone. `writeRunGitDir` copies it into the run's git directory.
+ */
+export const SHALLOW_FILE = 'shallow';
 
 /**
  * Cached base checkouts and run object stores under one directory. Each is made once per commit
@@ -81,6 +86,14 @@ export class BaseCheckoutCache {
       () => this.readObjects(key),
       async (temporary) => {
         const made = await buildRunObjects(repoRoot, commit, patterns, join(temporary, 'objects'));
+        // A shallow clone's history stops at commits git must be told about, or `git log` fails there.
+        const shallow = await git(repoRoot, [
+          'rev-parse',
+          '--path-format=absolute',
+          '--git-path',
+          'shallow',
+        ]).catch(() => '');
+        if (shallow) await copyFile(shallow, join(temporary, SHALLOW_FILE)).catch(() => undefined);
         await writeFile(join(temporary, 'withheld.json'), JSON.stringify(made.withheldPaths));
       },
     );

@@ -1,5 +1,6 @@
 import { copyFile, lstat, mkdir, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { SHALLOW_FILE } from './base-cache.js';
 import { git, gitBuffer } from './git.js';
 import { WITHHELD_REMOTE_URL } from './run-objects.js';
 
@@ -71,6 +72,10 @@ export async function writeRunGitDir(
   await writeFile(join(gitDir, 'HEAD'), `ref: refs/heads/${options.branch}\n`);
   await writeFile(join(gitDir, 'config'), RUN_CONFIG);
   await writeFile(join(gitDir, 'objects', 'info', 'alternates'), `${options.objectsDir}\n`);
+  // A run object store made from a shallow clone has the clone's shallow list beside it.
+  await copyFile(join(dirname(options.objectsDir), SHALLOW_FILE), join(gitDir, 'shallow')).catch(
+    () => undefined,
+  );
   if (options.index) await copyIndex(options.index, join(gitDir, 'index'));
 }
 

@@ -36,6 +36,9 @@ export interface PatternMatcher {
 export interface PatternWorkerData {
   source: string;
   flags: number;
+  /** See {@link SearchPattern.prefilter}. */
+  prefilter: readonly string[] | undefined;
+  caseSensitive: boolean;
 }
 
 /** @internal One batch for the worker. */
@@ -58,9 +61,7 @@ export interface MatchReply extends LineHits {
  * program on long lines) still cannot hold the run's timeout, a cancel or the server.
  */
 export function openPatternMatcher(pattern: SearchPattern, signal: AbortSignal): PatternMatcher {
-  return pattern.literal
-    ? new NativeMatcher(pattern.literal, signal)
-    : new WorkerMatcher(pattern, signal);
+  return pattern.literal ? new NativeMatcher(pattern.literal, signal) : new WorkerMatcher(pattern, signal);
 }
 
 class NativeMatcher implements PatternMatcher {
@@ -112,7 +113,12 @@ class WorkerMatcher implements PatternMatcher {
     pattern: SearchPattern,
     private readonly signal: AbortSignal,
   ) {
-    const workerData: PatternWorkerData = { source: pattern.source, flags: pattern.flags };
+    const workerData: PatternWorkerData = {
+      source: pattern.source,
+      flags: pattern.flags,
+      prefilter: pattern.prefilter,
+      caseSensitive: pattern.caseSensitive,
+    };
     this.worker = new Worker(workerEntry(), {
       workerData,
       resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB },

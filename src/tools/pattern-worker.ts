@@ -10,8 +10,18 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { RE2JS } from 're2js';
 import type { MatchReply, MatchRequest, PatternWorkerData } from './pattern-matcher.js';
 
-const { source, flags } = workerData as PatternWorkerData;
+const { source, flags, prefilter, caseSensitive } = workerData as PatternWorkerData;
 const pattern = RE2JS.compile(source, flags);
+/**
+ * Texts one of which every matching line contains, as a V8 expression of literal alternatives
+ * (no quantifier, no group: it cannot backtrack). With the `u` flag V8 folds case as RE2 does.
+ */
+const required = prefilter
+  ? new RegExp(
+      prefilter.map((text) => text.replace(/[\\^$.*+?()[\]{}|/]/g, '\\$&')).join('|'),
+      caseSensitive ? 'u' : 'iu',
+    )
+  : undefined;
 const port = parentPort!;
 /**
  * Time per batch spent finding where matches start. `test` runs on RE2's DFA; `exec` needs the
@@ -26,6 +36,7 @@ port.on('message', (request: MatchRequest) => {
   const positionsUntil = performance.now() + POSITION_BUDGET_MS;
   for (let index = 0; index < request.lines.length && hits.length < request.limit; index++) {
     const line = request.lines[index]!;
+    if (required && !required.test(line)) continue;
     if (!pattern.test(line)) continue;
     hits.push(index);
     const wanted = line.length > request.positionsOver && performance.now() < positionsUntil;

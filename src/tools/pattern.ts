@@ -39,6 +39,13 @@ export interface SearchPattern {
    * Undefined for every other pattern: those run on RE2 (see `openPatternMatcher`).
    */
   readonly literal: RegExp | undefined;
+  /**
+   * For a pattern that is not literal, texts one of which every matching line contains (`timeout`
+   * for `timeout after \d+ s`), or undefined when there are none worth checking. The worker skips
+   * lines without any of them at V8's speed before RE2 looks: RE2 in JavaScript is slow when it
+   * folds case.
+   */
+  readonly prefilter: readonly string[] | undefined;
   /** `/source/i`, as tools show it back to the model. */
   toString(): string;
 }
@@ -60,8 +67,9 @@ export function compileSearchPattern(source: string, options: PatternOptions): S
   // Compiled here only to check it: matching compiles again where it runs (a worker thread).
   compileRe2(source, flags, field);
   const literal = literalRegExp(source, caseSensitive);
+  const prefilter = literal ? undefined : requiredTexts(source);
   const shown = `/${source}/${caseSensitive ? '' : 'i'}`;
-  return { source, caseSensitive, flags, literal, toString: () => shown };
+  return { source, caseSensitive, flags, literal, prefilter, toString: () => shown };
 }
 
 /**
@@ -79,9 +87,13 @@ function compileRe2(source: string, flags: number, field: string): RE2JS {
     return RE2JS.compile(source, flags);
   } catch (error) {
     if (!(error instanceof RE2JSException)) throw error;
-    throw new ToolError('tool.bad-regex', `${field} ${JSON.stringify(source)} ${unsupported(source, error)}`, {
-      cause: error,
-    });
+    throw new ToolError(
+      'tool.bad-regex',
+      `${field} ${JSON.stringify(source)} ${unsupported(source, error)}`,
+      {
+        cause: error,
+      },
+    );
   }
 }
 
@@ -131,4 +143,117 @@ function literalRegExp(source: string, caseSensitive: boolean): RegExp | undefin
   if (alternatives.includes('') || alternatives.length > MAX_LITERAL_ALTERNATIVES) return undefined;
   const escaped = alternatives.map((text) => text.replace(/[\\^$.*+?()[\]{}|/]/g, '\\$&'));
   return new RegExp(escaped.join('|'), caseSensitive ? 'u' : 'iu');
+}
+
+/** Shorter required texts filter out too little to pay for the extra pass. */
+const MIN_PREFILTER_CHARS = 3;
+
+/**
+ * For each top-level alternative of `source`, the longest run of literal characters outside any
+ * group that every match of it contains; undefined when one alternative has none (then a line
+ * may match without any text in common). Conservative: anything it does not understand (inline
+ * flags, `\Q…\E`) gives undefined, which only costs speed.
+ */
+export function requiredTexts(source: string): string[] | undefined {
+  if (/\(\?[imsU-]|\\Q/.test(source)) return undefined;
+  const chars = [...source];
+  const best: string[] = [];
+  let longest = '';
+  let run: string[] = [];
+  let depth = 0;
+  const endRun = () => {
+    if (run.length > longest.length) longest = run.join('');
+    run = [];
+  };
+  const endAlternative = () => {
+    endRun();
+    best.push(longest);
+    longest = '';
+  };
+  for (let index = 0; index < chars.length; index++) {
+    const char = chars[index]!;
+    let literal: string | undefined;
+    if (char === '\\') {
+      const next = chars[index + 1];
+      if (next === undefined) return undefined;
+      index += 1;
+      if (/[!-/:-@[-`{-~]/.test(next)) literal = next;
+      else if ((next === 'x' || next === 'p' || next === 'P') && chars[index + 1] === '{') {
+        while (index < chars.length && chars[index] !== '}') index++;
+      } else if (next === 'x') index += 2;
+      else if (next === 'p' || next === 'P') index += 1;
+    } else if (char === '[') {
+      index = classEnd(chars, index);
+      if (index === -1) return undefined;
+    } else if (char === '(') depth += 1;
+    else if (char === ')') depth -= 1;
+    else if (char === '|' && depth === 0) {
+      endAlternative();
+      continue;
+    } else if (!'.^$*+?{'.includes(char)) literal = char;
+
+    const quantifier = quantifierAt(chars, index + 1);
+    if (depth > 0 || literal === undefined) {
+      // A group, class or escape: not literal text, and neither is what a quantifier repeats.
+      endRun();
+      if (quantifier) index += quantifier.length;
+      continue;
+    }
+    if (!quantifier) {
+      run.push(literal);
+      continue;
+    }
+    // `a+` or `a{2,}` still needs one `a`; `a?`, `a*`, `a{0,3}` need none.
+    if (quantifier.optional) endRun();
+    else {
+      run.push(literal);
+      endRun();
+    }
+    index += quantifier.length;
+  }
+  if (depth !== 0) return undefined;
+  endAlternative();
+  if (best.some((text) => text.length < MIN_PREFILTER_CHARS)) return undefined;
+  return best;
+}
+
+/** The quantifier starting at `index` (with a lazy `?`), if any. */
+function quantifierAt(
+  chars: readonly string[],
+  index: number,
+): { length: number; optional: boolean } | undefined {
+  const char = chars[index];
+  let length: number;
+  let optional: boolean;
+  if (char === '*' || char === '?') {
+    length = 1;
+    optional = true;
+  } else if (char === '+') {
+    length = 1;
+    optional = false;
+  } else if (char === '{') {
+    // RE2 reads `{` as a repetition only in these forms; otherwise it is a literal brace.
+    const match = /^\{(\d+)(,\d*)?\}/.exec(chars.slice(index, index + 16).join(''));
+    if (!match) return undefined;
+    length = [...match[0]].length;
+    optional = Number(match[1]) === 0;
+  } else return undefined;
+  if (chars[index + length] === '?') length += 1;
+  return { length, optional };
+}
+
+/** The index of the `]` closing the class that opens at `start`, or -1. */
+function classEnd(chars: readonly string[], start: number): number {
+  let index = start + 1;
+  if (chars[index] === '^') index++;
+  if (chars[index] === ']') index++;
+  for (; index < chars.length; index++) {
+    if (chars[index] === '\\') index++;
+    else if (chars[index] === '[' && chars[index + 1] === ':') {
+      const close = chars.indexOf(']', index + 2);
+      if (close === -1) return -1;
+      index = close;
+    } else if (chars[index] === ']') return index;
+  }
+  return -1;
 }

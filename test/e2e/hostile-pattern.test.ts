@@ -1,6 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { type ScriptedModelServer, type ScriptStep, startScriptedModel } from '../../src/testing/index.js';
-import { type CliResult, createProject, scriptedConfig, spawnCli, type TempProject } from '../helpers/project.js';
+import {
+  type CliResult,
+  createProject,
+  scriptedConfig,
+  spawnCli,
+  type TempProject,
+} from '../helpers/project.js';
 
 /**
  * Issue 15: `(a+)+$` from the model kept a CLI run with `limits.timeout: 5s` busy for about
@@ -99,7 +105,9 @@ describe('hostile patterns from the model (built CLI)', () => {
       .filter((message) => message.role === 'tool')
       .map((message) => message.content);
     expect(toolMessages[0]).toContain('No lines match regex /(a+)+$/i under logs.');
-    expect(toolMessages[1]).toContain('Search for /(a+)+$/i in logs/hostile.log: 0 matching lines of 202 lines.');
+    expect(toolMessages[1]).toContain(
+      'Search for /(a+)+$/i in logs/hostile.log: 0 matching lines of 202 lines.',
+    );
     expect(toolMessages[2]).toContain('uses lookaround');
     const failed = shown.events.filter((event) => event.type === 'tool-call.failed');
     expect(failed.map((event) => event.payload.code)).toEqual(['tool.bad-regex']);

@@ -120,6 +120,23 @@ describe.each([
     expect(models.output).toBe('select 1\n');
   });
 
+  it('reads the history of a shallow clone (CI checkouts) up to where the clone stops', async () => {
+    project = createProject({ 'models/orders.sql': 'select 1\n', '.env': `DB_PASSWORD=${SECRET}\n` });
+    project.write('models/orders.sql', 'select 2\n');
+    project.commit('two');
+    project.write('models/orders.sql', 'select 3\n');
+    project.commit('three');
+    const clone = join(project.root, '..', 'shallow-clone');
+    execFileSync('git', ['clone', '--quiet', '--depth', '2', `file://${project.root}`, clone]);
+    sandbox = await bwrapDriver(project.workspaces, { workspace }).provision({
+      runId: `secrets-${++runs}`,
+      repoRoot: clone,
+    });
+    const result = await sandbox.session.exec!('git log --format=%s; git show HEAD~1:models/orders.sql');
+    expect(result.exitCode).toBe(0);
+    expect(result.output).toBe('three\ntwo\nselect 2\n');
+  });
+
   it('lets the project extend the list and lift one of it, explicitly', async () => {
     const box = await provision(
       {

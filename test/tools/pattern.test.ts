@@ -8,7 +8,7 @@ import { ToolError } from '../../src/tools/errors.js';
 import { searchFilesTool } from '../../src/tools/files.js';
 import { compileGlob, globToRe2 } from '../../src/tools/glob-pattern.js';
 import { searchLogTool } from '../../src/tools/logs.js';
-import { compileSearchPattern, MAX_PATTERN_CHARS } from '../../src/tools/pattern.js';
+import { compileSearchPattern, MAX_PATTERN_CHARS, requiredTexts } from '../../src/tools/pattern.js';
 import { openPatternMatcher } from '../../src/tools/pattern-matcher.js';
 import type { ToolDefinition, ToolResult } from '../../src/tools/tool.js';
 import { makeToolContext } from '../helpers/tool-context.js';
@@ -35,14 +35,21 @@ beforeAll(async () => {
     path.join(root, 'logs', 'hostile.log'),
     `start\n${Array.from({ length: 50 }, () => HOSTILE_LINE).join('\n')}\n${'a'.repeat(10_000)}!\nend\n`,
   );
-  writeFileSync(path.join(root, 'slow', 'wide.log'), `${Array.from({ length: 20 }, () => SLOW_LINE).join('\n')}\n`);
+  writeFileSync(
+    path.join(root, 'slow', 'wide.log'),
+    `${Array.from({ length: 20 }, () => SLOW_LINE).join('\n')}\n`,
+  );
 });
 
 afterAll(() => {
   rmSync(root, { recursive: true, force: true });
 });
 
-async function run<Input>(tool: ToolDefinition<Input>, input: unknown, signal?: AbortSignal): Promise<ToolResult> {
+async function run<Input>(
+  tool: ToolDefinition<Input>,
+  input: unknown,
+  signal?: AbortSignal,
+): Promise<ToolResult> {
   return tool.execute(tool.inputSchema.parse(input), makeToolContext(root, signal ? { signal } : {}));
 }
 
@@ -83,7 +90,8 @@ describe('compileSearchPattern', () => {
   });
 
   it('runs literal text on V8 and everything else on RE2', () => {
-    const literal = (source: string) => compileSearchPattern(source, { caseSensitive: false, field: 'regex' }).literal;
+    const literal = (source: string) =>
+      compileSearchPattern(source, { caseSensitive: false, field: 'regex' }).literal;
     expect(literal('Connection refused')?.source).toBe('Connection refused');
     expect(literal('Database Error|timeout')?.flags).toBe('iu');
     expect(literal("ref\\('stg_orders'\\)")?.source).toBe("ref\\('stg_orders'\\)");
@@ -104,7 +112,15 @@ describe('compileSearchPattern', () => {
       'a|b',
       '',
     ];
-    const sources = ['Connection refused', 'k', 's', "ref\\('stg_orders'\\)", 'a\\|b', 'timeout|refused', '\\{\\{'];
+    const sources = [
+      'Connection refused',
+      'k',
+      's',
+      "ref\\('stg_orders'\\)",
+      'a\\|b',
+      'timeout|refused',
+      '\\{\\{',
+    ];
     for (const caseSensitive of [true, false]) {
       for (const source of sources) {
         const pattern = compileSearchPattern(source, { caseSensitive, field: 'regex' });
@@ -114,6 +130,70 @@ describe('compileSearchPattern', () => {
         }
       }
     }
+  });
+});
+
+describe('requiredTexts (the prefilter of RE2 patterns)', () => {
+  it('finds the literal text every match must contain', () => {
+    expect(requiredTexts('Connection (refused|reset)')).toEqual(['Connection ']);
+    expect(requiredTexts('timeout after \\d+ s')).toEqual(['timeout after ']);
+    expect(requiredTexts('foo|bar.*baz')).toEqual(['foo', 'bar']);
+    expect(requiredTexts('colou?r')).toEqual(['colo']);
+    expect(requiredTexts("ref\\('stg_(orders|customers)'\\)")).toEqual(["ref('stg_"]);
+    expect(requiredTexts('a{,3}bcd')).toEqual([',3}bcd']);
+    for (const source of ['(a+)+$', 'foo|b', '(?i)abc', '\\Qabc\\E', 'ab?', '[abc]+']) {
+      expect(requiredTexts(source), source).toBeUndefined();
+    }
+  });
+
+  it('never drops a line RE2 matches', () => {
+    const sources = [
+      'Connection (refused|reset)',
+      'error.*pod',
+      'select\\s+\\*',
+      '\\bstg_[a-z]+\\b',
+      'colou?r|shade',
+      'ab{0,2}cde',
+      'x+yzw+',
+      '(?:abc)?defg',
+      'ref\\([\'"]stg_\\w+',
+      '\\p{Greek}+ing',
+      'Z\\x{FC}rich|K\\x{e4}sekuchen',
+    ];
+    const lines = [
+      'CONNECTION RESET by peer',
+      'connection refusedx',
+      'Error: pod failed',
+      'SELECT  * FROM t',
+      'from stg_orders join',
+      'colour and color',
+      'acde abbcde',
+      'xyyzwww xyzw',
+      'defg',
+      'abcdefg',
+      `ref("stg_orders")`,
+      'αβγing',
+      'ZÜRICH and KÄSEKUCHEN',
+      'nothing here',
+      '',
+    ];
+    let checked = 0;
+    for (const source of sources) {
+      const required = requiredTexts(source);
+      expect(required, source).toBeDefined();
+      for (const caseSensitive of [true, false]) {
+        const re2 = RE2JS.compile(source, caseSensitive ? 0 : RE2JS.CASE_INSENSITIVE);
+        const fold = (text: string) => (caseSensitive ? text : text.toLowerCase());
+        for (const line of lines) {
+          if (!re2.test(line)) continue;
+          const kept = required!.some((text) => fold(line).includes(fold(text)));
+          expect(kept, `${source} on ${line}`).toBe(true);
+          checked += 1;
+        }
+      }
+    }
+    // Every pattern matched some line, in both cases: the check above is not empty.
+    expect(checked).toBeGreaterThanOrEqual(2 * sources.length);
   });
 });
 
@@ -231,8 +311,22 @@ describe('compileGlob', () => {
   });
 
   it('agrees with path.matchesGlob on ordinary globs and names', () => {
-    const globs = ['*.sql', 'models/**/*.sql', '**/stg_*', 'stg_?rders.sql', '{models,seeds}/**', '[a-m]*.yml'];
-    const names = ['orders.sql', 'models/orders.sql', 'models/staging/stg_orders.sql', 'seeds/x.csv', 'm.yml', 'z.yml'];
+    const globs = [
+      '*.sql',
+      'models/**/*.sql',
+      '**/stg_*',
+      'stg_?rders.sql',
+      '{models,seeds}/**',
+      '[a-m]*.yml',
+    ];
+    const names = [
+      'orders.sql',
+      'models/orders.sql',
+      'models/staging/stg_orders.sql',
+      'seeds/x.csv',
+      'm.yml',
+      'z.yml',
+    ];
     for (const glob of globs) {
       for (const name of names) {
         expect(compileGlob(glob, { caseSensitive: true, field: 'pattern' })(name), `${glob} on ${name}`).toBe(
@@ -245,6 +339,8 @@ describe('compileGlob', () => {
   it('pairs braces and brackets in linear time, even when none close', () => {
     expect(globToRe2('{'.repeat(500))).toBe('\\{'.repeat(500));
     expect(globToRe2('['.repeat(500))).toBe('\\['.repeat(500));
-    expect(() => compileGlob('[z-a]', { caseSensitive: true, field: 'pattern' })).toThrow(/not a glob Agentry can read/);
+    expect(() => compileGlob('[z-a]', { caseSensitive: true, field: 'pattern' })).toThrow(
+      /not a glob Agentry can read/,
+    );
   });
 });
