@@ -26,7 +26,7 @@ import {
 } from '../integrations/dbt/index.js';
 import type { DbtConfig } from '../spec/config.js';
 import { ToolError } from './errors.js';
-import { compileGlob, type GlobMatcher } from './glob-pattern.js';
+import { compileGlob, filterInTurns, type GlobMatcher } from './glob-pattern.js';
 import {
   clipLine,
   cutNote,
@@ -324,7 +324,7 @@ export const dbtListModelsTool = defineTool({
     const loaded = await loadDbtManifest(context);
     const manifest = loaded.value;
     const glob = compilePathGlob(input.path);
-    const matches = manifest.nodes.filter((node) => {
+    const matches = await filterInTurns(manifest.nodes, context.signal, (node) => {
       if (node.resourceType !== input.resource_type) return false;
       if (input.package && node.packageName !== input.package) return false;
       if (input.tag && !node.tags?.includes(input.tag)) return false;
@@ -907,14 +907,16 @@ export const dbtModelsMissingTool = defineTool({
     const wantTests = input.missing !== 'docs';
     const wantDocs = input.missing !== 'tests';
     const glob = compilePathGlob(input.path);
-    const models = manifest.nodes
-      .filter(
+    const models = (
+      await filterInTurns(
+        manifest.nodes,
+        context.signal,
         (node) =>
           node.resourceType === 'model' &&
           (!input.package || node.packageName === input.package) &&
           (glob === undefined || matchesPathGlob(node, glob)),
       )
-      .sort((a, b) => (a.path ?? a.name).localeCompare(b.path ?? b.name));
+    ).sort((a, b) => (a.path ?? a.name).localeCompare(b.path ?? b.name));
 
     const gaps = models.flatMap((model) => {
       const gap = findGaps(manifest, model, catalog?.value, { wantTests, wantDocs, columns: input.columns });

@@ -38,6 +38,8 @@ const SEARCH_MAX_FILE_BYTES = 2 * 1024 * 1024;
 const SEARCH_MAX_RESULTS = 1000;
 const SEARCH_SCAN_LIMIT = 200_000;
 const SEARCH_MAX_LINE_CHARS = 300;
+/** Longest stretch of a walk without giving the event loop a turn. */
+const WALK_SLICE_MS = 50;
 /** Directories no file tool walks into: git internals have git tools, dependencies are noise. */
 const NEVER_WALKED = new Set(['node_modules']);
 
@@ -506,7 +508,14 @@ async function* walkFiles(
   }
   const stack = (await readChildren(root, base, 1)).reverse();
   let seen = 0;
+  let sliceStarted = performance.now();
   while (stack.length > 0) {
+    if (performance.now() - sliceStarted > WALK_SLICE_MS) {
+      // The caller matches a glob per entry on this thread: let timers (the run's timeout, a
+      // cancel) and other requests in now and then, even inside one huge directory.
+      await new Promise((resolve) => setImmediate(resolve));
+      sliceStarted = performance.now();
+    }
     signal.throwIfAborted();
     const entry = stack.pop()!;
     if (entry.kind === 'directory' && NEVER_WALKED.has(entry.name)) continue;

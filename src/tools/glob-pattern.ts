@@ -21,9 +21,9 @@ export function compileGlob(glob: string, options: { caseSensitive: boolean; fie
       `${options.field} is ${glob.length.toLocaleString('en-US')} characters long, over the ${MAX_PATTERN_CHARS.toLocaleString('en-US')} allowed`,
     );
   }
+  let compiled: ReturnType<typeof compileLinear>;
   try {
-    const compiled = compileLinear(`^${globToRe2(glob)}$`, { caseSensitive: options.caseSensitive });
-    return (candidate) => compiled.test(candidate);
+    compiled = compileLinear(`^${globToRe2(glob)}$`, { caseSensitive: options.caseSensitive });
   } catch (error) {
     if (!(error instanceof RE2JSException)) throw error;
     const reason = error.message.replace(/^error parsing regexp: /, '');
@@ -33,7 +33,45 @@ export function compileGlob(glob: string, options: { caseSensitive: boolean; fie
       { cause: error },
     );
   }
+  // Matched on this thread against every entry of a walk: the work per entry grows with the
+  // program, so a glob that no path needs (dozens of `{…,…}` full of `*`) is refused.
+  if (compiled.programSize() > MAX_GLOB_PROGRAM) {
+    throw new ToolError(
+      'tool.bad-pattern',
+      `${options.field} "${glob}" is too complex to match quickly: use a simpler glob, or several calls`,
+    );
+  }
+  return (candidate) => compiled.test(candidate);
 }
+
+/** Longest stretch of {@link filterInTurns} without giving the event loop a turn. */
+const SLICE_MS = 50;
+
+/**
+ * `items.filter(keep)` for a `keep` that matches a glob: a glob under the size limit can still
+ * cost milliseconds per candidate, so thousands of them give timers (the run's timeout, a
+ * cancel) and other requests a turn every {@link SLICE_MS}.
+ */
+export async function filterInTurns<T>(
+  items: readonly T[],
+  signal: AbortSignal,
+  keep: (item: T) => boolean,
+): Promise<T[]> {
+  const kept: T[] = [];
+  let sliceStarted = performance.now();
+  for (const item of items) {
+    if (performance.now() - sliceStarted > SLICE_MS) {
+      await new Promise((resolve) => setImmediate(resolve));
+      signal.throwIfAborted();
+      sliceStarted = performance.now();
+    }
+    if (keep(item)) kept.push(item);
+  }
+  return kept;
+}
+
+/** Largest glob program (RE2 instructions) accepted; everyday globs compile to 15–60. */
+const MAX_GLOB_PROGRAM = 400;
 
 /** What one character of a glob is. */
 const Role = {

@@ -6,8 +6,9 @@ import { RE2JS } from 're2js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ToolError } from '../../src/tools/errors.js';
 import { searchFilesTool } from '../../src/tools/files.js';
-import { compileGlob, globToRe2 } from '../../src/tools/glob-pattern.js';
+import { compileGlob, filterInTurns, globToRe2 } from '../../src/tools/glob-pattern.js';
 import { searchLogTool } from '../../src/tools/logs.js';
+import { matchCodeowners, parseCodeowners } from '../../src/tools/owners.js';
 import { compileSearchPattern, MAX_PATTERN_CHARS, requiredTexts } from '../../src/tools/pattern.js';
 import { openPatternMatcher } from '../../src/tools/pattern-matcher.js';
 import type { ToolDefinition, ToolResult } from '../../src/tools/tool.js';
@@ -25,6 +26,21 @@ const HOSTILE_LINE = `${'a'.repeat(40)}!`;
 const SLOW = '(?:a?){1000}a{1000}[cd]';
 const SLOW_LINE = 'a'.repeat(64 * 1024);
 
+/**
+ * A glob that is linear on RE2 but slow: 18 alternatives of `*a???…*c` (just under the size
+ * limit), milliseconds for each of these 200-character names of random a's and b's, so a walk of
+ * them takes seconds.
+ */
+const SLOW_GLOB = `{${Array.from({ length: 18 }, (_, index) => `*a${'?'.repeat((index % 20) + 3)}*c${index}`).join(',')}}`;
+const SLOW_GLOB_NAMES = (() => {
+  let seed = 1;
+  const bit = () => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return (seed >> 16) & 1;
+  };
+  return Array.from({ length: 300 }, () => Array.from({ length: 200 }, () => (bit() ? 'a' : 'b')).join(''));
+})();
+
 let root: string;
 
 beforeAll(async () => {
@@ -39,6 +55,10 @@ beforeAll(async () => {
     path.join(root, 'slow', 'wide.log'),
     `${Array.from({ length: 20 }, () => SLOW_LINE).join('\n')}\n`,
   );
+  // A name Node's path.matchesGlob needs minutes for, given `*a*a*a*a*a*a*a*a*a*a*b`.
+  writeFileSync(path.join(root, 'logs', `${'a'.repeat(200)}.log`), '');
+  await mkdir(path.join(root, 'names'));
+  for (const name of SLOW_GLOB_NAMES) writeFileSync(path.join(root, 'names', name), '');
 });
 
 afterAll(() => {
@@ -266,12 +286,38 @@ describe('hostile patterns in the search tools', () => {
     expect(ticks).toBeGreaterThan(5);
   });
 
+  it('a cancelled walk with a slow glob stops, and gives the event loop turns meanwhile', async () => {
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(new Error('run cancelled')), 300);
+    const { ticks, result } = await ticksDuring(
+      run(searchFilesTool, { pattern: SLOW_GLOB, path: 'names' }, controller.signal),
+    );
+    expect(result.status).toBe('rejected');
+    expect((result as PromiseRejectedResult).reason).toEqual(new Error('run cancelled'));
+    // A turn every 50 ms or so: without them the timer never ticks and the abort is never seen.
+    expect(ticks).toBeGreaterThan(2);
+  });
+
   it('matches a hostile glob in linear time', async () => {
     const name = `${'a'.repeat(250)}.sql`;
     expect(compileGlob('*a*a*a*a*a*a*a*a*b', { caseSensitive: true, field: 'pattern' })(name)).toBe(false);
     expect(compileGlob('*a*a*a*a*a*a*a*a*.sql', { caseSensitive: true, field: 'pattern' })(name)).toBe(true);
-    const result = await run(searchFilesTool, { pattern: '*a*a*a*a*a*a*a*a*a*a*b' });
-    expect(result.output).toBe('No files or directories match pattern "*a*a*a*a*a*a*a*a*a*a*b" under ..');
+    const result = await run(searchFilesTool, { pattern: '*a*a*a*a*a*a*a*a*a*a*b', path: 'logs' });
+    expect(result.output).toBe('No files or directories match pattern "*a*a*a*a*a*a*a*a*a*a*b" under logs.');
+  });
+});
+
+describe('CODEOWNERS patterns (from the repository)', () => {
+  it('match a backtracking-hostile pattern in linear time, and report an overlong one', () => {
+    const codeowners = parseCodeowners(
+      `*a*a*a*a*a*a*a*a*a*a*b @data-team\n${'x'.repeat(501)} @nobody\n/models/ @analytics\n`,
+    );
+    expect(codeowners.problems).toEqual([
+      { line: 2, text: `${'x'.repeat(501)} @nobody`, reason: 'the pattern is over 500 characters long' },
+    ]);
+    const file = `models/${'a'.repeat(300)}.sql`;
+    expect(matchCodeowners(codeowners, file).rule?.owners).toEqual(['@analytics']);
+    expect(matchCodeowners(codeowners, `${'a'.repeat(300)}b`).rule?.owners).toEqual(['@data-team']);
   });
 });
 
@@ -336,9 +382,33 @@ describe('compileGlob', () => {
     }
   });
 
+  it('filterInTurns (the dbt tools) gives the event loop turns and stops when cancelled', async () => {
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(new Error('run cancelled')), 200);
+    // A predicate as slow as the slowest glob under the size limit: a few ms per candidate.
+    const slow = (item: number) => {
+      const until = performance.now() + 3;
+      while (performance.now() < until);
+      return item % 2 === 0;
+    };
+    const { ticks, result } = await ticksDuring(
+      filterInTurns(
+        Array.from({ length: 1000 }, (_, index) => index),
+        controller.signal,
+        slow,
+      ),
+    );
+    expect(result.status).toBe('rejected');
+    expect((result as PromiseRejectedResult).reason).toEqual(new Error('run cancelled'));
+    expect(ticks).toBeGreaterThan(2);
+    expect(await filterInTurns([1, 2, 3, 4], new AbortController().signal, slow)).toEqual([2, 4]);
+  });
+
   it('pairs braces and brackets in linear time, even when none close', () => {
     expect(globToRe2('{'.repeat(500))).toBe('\\{'.repeat(500));
     expect(globToRe2('['.repeat(500))).toBe('\\['.repeat(500));
+    const huge = `{${Array.from({ length: 30 }, (_, index) => `*a${'?'.repeat(10)}*c${index}`).join(',')}}`;
+    expect(() => compileGlob(huge, { caseSensitive: true, field: 'pattern' })).toThrow(/too complex/);
     expect(() => compileGlob('[z-a]', { caseSensitive: true, field: 'pattern' })).toThrow(
       /not a glob Agentry can read/,
     );

@@ -28,7 +28,9 @@ models:
 store: sqlite:.agentry/agentry.db
 sandbox:
   driver: auto                  # bwrap where it works, else local (with a warning)
-  ignore: [.env, profiles.yml]  # never copied into a run's workspace
+  # .env*, profiles.yml, keys and credentials files are never copied into a run's workspace;
+  # add more here (ignore: [secrets/]) or loosen one explicitly (ignore: ['!profiles.yml']).
+  ignore: []
 # Values of these environment variables are redacted from every stored event and output.
 secrets: []
 `;
