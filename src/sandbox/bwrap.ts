@@ -118,9 +118,7 @@ export class BwrapSandboxDriver implements SandboxDriver {
       network,
       filesystem: true,
       processes: true,
-      syscalls: this.seccomp
-        ? { filter: 'seccomp', denied: SECCOMP_DENIED }
-        : { filter: 'none', denied: [] },
+      syscalls: this.seccomp ? { filter: 'seccomp', denied: SECCOMP_DENIED } : { filter: 'none', denied: [] },
       limits: {
         memory: this.cgroups ? 'cgroup' : rlimit,
         processes: this.cgroups ? 'cgroup' : processRlimit,
