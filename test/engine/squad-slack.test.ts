@@ -1,16 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { Engine } from '../../src/engine/index.js';
-import { LocalSandboxDriver } from '../../src/sandbox/index.js';
-import { loadProject } from '../../src/spec/index.js';
-import { openStore, type RunStore } from '../../src/store/index.js';
-import {
-  FAKE_SLACK_TOKEN,
-  type FakeSlack,
-  type ScriptedModelServer,
-  startFakeSlack,
-  startScriptedModel,
-} from '../../src/testing/index.js';
-import { createProject, scriptedConfig, type TempProject } from '../helpers/project.js';
+import { FAKE_SLACK_TOKEN, type FakeSlack, startFakeSlack } from '../../src/testing/index.js';
+import { type EngineProject, startEngineProject } from '../helpers/engine.js';
 
 /**
  * The headline path on real parts: a parent with a Slack channel fans out two children, the
@@ -53,16 +43,12 @@ output:
 `;
 
 let slack: FakeSlack | undefined;
-let model: ScriptedModelServer | undefined;
-let project: TempProject | undefined;
-let store: RunStore | undefined;
+let current: EngineProject | undefined;
 
 afterEach(async () => {
-  await store?.close();
-  await model?.close();
+  await current?.close();
   await slack?.close();
-  project?.cleanup();
-  slack = model = project = store = undefined;
+  current = slack = undefined;
 });
 
 async function setUp() {
@@ -70,46 +56,27 @@ async function setUp() {
     channels: [{ id: 'C0INCIDENT1', name: 'incidents' }],
     users: [{ id: 'U0JANE0001', name: 'jane', email: 'jane.doe@acme.test', realName: 'Jane Doe' }],
   });
-  model = await startScriptedModel({
-    scripts: {
-      commander: [
-        {
-          toolCalls: [
-            { name: 'invoke_agent', arguments: { agent: 'logs', message: 'read the log' } },
-            { name: 'invoke_agent', arguments: { agent: 'owners', message: 'who owns it' } },
-          ],
-        },
-        { text: JSON.stringify(REPORT) },
-      ],
-      logs: [{ text: '{"finding": "3 rows failed"}', delayMs: 100 }],
-      owners: [{ text: '{"finding": "jane"}', delayMs: 100 }],
+  current = await startEngineProject({
+    agents: { commander, logs: member('logs'), owners: member('owners') },
+    model: {
+      scripts: {
+        commander: [
+          {
+            toolCalls: [
+              { name: 'invoke_agent', arguments: { agent: 'logs', message: 'read the log' } },
+              { name: 'invoke_agent', arguments: { agent: 'owners', message: 'who owns it' } },
+            ],
+          },
+          { text: JSON.stringify(REPORT) },
+        ],
+        logs: [{ text: '{"finding": "3 rows failed"}', delayMs: 100 }],
+        owners: [{ text: '{"finding": "jane"}', delayMs: 100 }],
+      },
     },
-  });
-  project = createProject({ 'README.md': '# repo\n' });
-  project.write(
-    '.agentry/config.yml',
-    scriptedConfig(
-      model.url,
-      project.workspaces,
-      `integrations:\n  slack:\n    api_url: ${slack.url}\n    token_env: SLACK_BOT_TOKEN\n`,
-    ),
-  );
-  project.write('.agentry/.gitignore', 'agentry.db*\n');
-  project.write('.agentry/agents/commander.yml', commander);
-  project.write('.agentry/agents/logs.yml', member('logs'));
-  project.write('.agentry/agents/owners.yml', member('owners'));
-  project.commit('agentry');
-  const { project: loaded, issues } = await loadProject(project.root);
-  expect(issues).toEqual([]);
-  store = await openStore(loaded.config.store, project.root);
-  const engine = new Engine({
-    project: loaded,
-    store,
-    sandbox: new LocalSandboxDriver({ workspaceRoot: project.workspaces }),
+    configExtra: `integrations:\n  slack:\n    api_url: ${slack.url}\n    token_env: SLACK_BOT_TOKEN\n`,
     env: { SLACK_BOT_TOKEN: FAKE_SLACK_TOKEN },
-    heartbeatMs: 50,
   });
-  return { engine, store, slack };
+  return { engine: current.engine, store: current.store, slack };
 }
 
 describe('a squad reporting to Slack', () => {

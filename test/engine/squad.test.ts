@@ -1,10 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { Engine } from '../../src/engine/index.js';
-import { LocalSandboxDriver } from '../../src/sandbox/index.js';
-import { loadProject } from '../../src/spec/index.js';
-import { openStore, type RunEvent, type RunStore, verifyRunAudit } from '../../src/store/index.js';
-import { type ScriptedModelServer, type ScriptStep, startScriptedModel } from '../../src/testing/index.js';
-import { createProject, scriptedConfig, type TempProject } from '../helpers/project.js';
+import { type RunEvent, verifyRunAudit } from '../../src/store/index.js';
+import type { ScriptStep } from '../../src/testing/index.js';
+import { type EngineProject, startEngineProject } from '../helpers/engine.js';
 
 /**
  * Squads on real parts: a parent agent invokes its squad through `invoke_agent`; every child is a
@@ -57,15 +54,11 @@ const answer = (finding: string, delayMs = 0): ScriptStep => ({
   ...(delayMs ? { delayMs } : {}),
 });
 
-let server: ScriptedModelServer | undefined;
-let project: TempProject | undefined;
-let store: RunStore | undefined;
+let current: EngineProject | undefined;
 
 afterEach(async () => {
-  await store?.close();
-  await server?.close();
-  project?.cleanup();
-  store = server = project = undefined;
+  await current?.close();
+  current = undefined;
 });
 
 async function squadEngine(
@@ -73,23 +66,8 @@ async function squadEngine(
   agents: Record<string, string>,
   configExtra = '',
 ) {
-  server = await startScriptedModel({ scripts });
-  project = createProject({ 'README.md': '# repo\n' });
-  project.write('.agentry/config.yml', scriptedConfig(server.url, project.workspaces, configExtra));
-  project.write('.agentry/.gitignore', 'agentry.db*\n');
-  for (const [name, yaml] of Object.entries(agents)) project.write(`.agentry/agents/${name}.yml`, yaml);
-  project.commit('agentry');
-  const { project: loaded, issues } = await loadProject(project.root);
-  expect(issues).toEqual([]);
-  store = await openStore(loaded.config.store, project.root);
-  const engine = new Engine({
-    project: loaded,
-    store,
-    sandbox: new LocalSandboxDriver({ workspaceRoot: project.workspaces }),
-    env: {},
-    heartbeatMs: 50,
-  });
-  return { engine, store, server, project };
+  current = await startEngineProject({ agents, model: { scripts }, configExtra });
+  return { engine: current.engine, store: current.store, server: current.model };
 }
 
 const squadAgents = {
