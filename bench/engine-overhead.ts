@@ -29,7 +29,7 @@ import { startScriptedModel } from '../dist/testing/index.js';
 
 const SHORT = Number(process.env.SHORT_STEPS ?? 5);
 const LONG = Number(process.env.LONG_STEPS ?? 45);
-const RUNS = Number(process.env.RUNS ?? 9);
+const RUNS = Number(process.env.RUNS ?? 11);
 const GOAL_MS = 1;
 
 const base = mkdtempSync(join(tmpdir(), 'agentry-bench-'));
@@ -180,12 +180,21 @@ for (let round = 0; round < RUNS; round++) {
   }
 }
 
-const perStep = (kind: Kind, field: keyof Sample) =>
-  (median(samples[kind].long.map((s) => s[field])) - median(samples[kind].short.map((s) => s[field]))) /
-  (LONG - SHORT);
+// Per round, the cost of a step is the slope between its short and long run; the overhead is the
+// engine's slope less the bare loop's in the same round (paired, so a slow minute of the machine
+// slows both). Reported as the median over rounds.
+const slopes = (kind: Kind, field: keyof Sample) =>
+  samples[kind].long.map(
+    (long, round) => (long[field] - samples[kind].short[round]![field]) / (LONG - SHORT),
+  );
+const perStep = (kind: Kind, field: keyof Sample) => median(slopes(kind, field));
+const overheads = (kind: Kind, field: 'wall' | 'cpu') => {
+  const bareSlopes = slopes('bare', field);
+  return slopes(kind, field).map((slope, round) => slope - bareSlopes[round]!);
+};
 
 console.log(
-  `engine overhead · runs of ${SHORT} and ${LONG} steps, one read_file call a step · median of ${RUNS} · node ${process.version}`,
+  `engine overhead · runs of ${SHORT} and ${LONG} steps, one read_file call a step · median of ${RUNS} rounds · node ${process.version}`,
 );
 console.log('| per step | wall ms | cpu ms | store writes |');
 console.log('|---|---:|---:|---:|');
@@ -196,7 +205,7 @@ const line = (what: string, kind: Kind) =>
 line('bare AI SDK loop (generateText + stopWhen)', 'bare');
 line('agentry engine (workspace excluded)', 'engine');
 line('agentry engine, 2 secrets to redact', 'secrets');
-const overhead = (kind: Kind, field: 'wall' | 'cpu') => perStep(kind, field) - perStep('bare', field);
+const overhead = (kind: Kind, field: 'wall' | 'cpu') => median(overheads(kind, field));
 console.log(
   `| **engine overhead per step** | **${overhead('engine', 'wall').toFixed(2)}** | **${overhead('engine', 'cpu').toFixed(2)}** | |`,
 );

@@ -21,6 +21,7 @@ export {
   SqliteRunStore,
   verifyChain,
   verifyRunAudit,
+  verifyStoreAudit,
 } from './store/index.js';
 export {
   builtinToolRegistry,

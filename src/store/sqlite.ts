@@ -7,8 +7,8 @@ import type { DeliveryRecord, DeliveryRun, DeliveryStore } from './delivery-stor
 import { DuplicateRunError, RunNotFoundError, StoreError, sqliteErrorCode } from './errors.js';
 import { computeEventHashOfText, computeMessageHashOfText, GENESIS_HASH } from './hash-chain.js';
 import type { ApiKeyRecord, KeyStore, NewApiKey } from './key-store.js';
-import type { RunStore } from './run-store.js';
 import type { LedgerEntry, LedgerHead } from './ledger.js';
+import type { RunStore } from './run-store.js';
 import {
   appendLedgerEntry,
   ledgerEntryFromRow,

@@ -78,7 +78,7 @@ describe('agentry audit verify', () => {
     const intact = captureIo();
     expect(await auditVerifyCommand([], { project: root, all: true }, intact)).toBe(0);
     expect(intact.stdout.filter((line) => line.startsWith('ok    01'))).toHaveLength(3);
-    expect(intact.stdout.at(-2)).toBe('ok  store: 3 runs, 0 altered, 0 deleted; ledger 6 entries');
+    expect(intact.stdout.at(-2)).toBe('ok    store: 3 runs, 0 altered, 0 deleted; ledger 6 entries');
     const anchor = /^anchor (\d+:[0-9a-f]{64})$/.exec(intact.stdout.at(-1)!)![1]!;
 
     const deleted = runIds[1]!;
@@ -114,6 +114,17 @@ describe('agentry audit verify', () => {
     expect(io.stdout[1]).toMatch(
       new RegExp(`^FAIL  ${second}: message 2: message 2 \\(turn 1, user\\) does not match its hash`),
     );
+  });
+
+  it('verifies a named run with its child runs, which runs show prints with it', async () => {
+    const { root, runIds } = await projectWithRuns();
+    const [parent, child] = runIds as [string, string];
+    // The second run becomes a child of the first, as invoke_agent would have made it.
+    tamper(root, 'UPDATE runs SET parent_run_id = ? WHERE id = ?', parent, child);
+    const io = captureIo();
+    expect(await auditVerifyCommand([parent], { project: root }, io)).toBe(1);
+    expect(io.stdout[0]).toMatch(new RegExp(`^ok {4}${parent}: \\d+ events, chain intact$`));
+    expect(io.stdout[1]).toMatch(new RegExp(`^FAIL  ${child}: run fields parentRunId: `));
   });
 
   it('refuses an anchor that is not COUNT:HASH, and an anchor without --all', async () => {

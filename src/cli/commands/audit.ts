@@ -6,15 +6,17 @@ import {
   verifyRunAudit,
   verifyStoreAudit,
 } from '../../store/index.js';
+import { loadRunTree, type RunTree } from '../../store/run-tree.js';
 import { openContext } from '../context.js';
 import { CliUsageError } from '../errors.js';
 import type { Io } from '../io.js';
 
 /**
  * `audit verify RUN…` / `audit verify --all [--anchor N:HASH]`: exit 0 when everything a reader
- * sees of the runs is what was recorded, 1 naming what was changed otherwise. `--all` also walks
- * the store-wide ledger, names runs that were deleted, and ends with the ledger's head as an
- * anchor to keep outside the store.
+ * sees of the runs is what was recorded, 1 naming what was changed otherwise. A named run is
+ * verified with its child runs (which `runs show` prints with it). `--all` also walks the
+ * store-wide ledger, names runs that were deleted, and ends with the ledger's head as an anchor
+ * to keep outside the store.
  */
 export async function auditVerifyCommand(
   runIds: string[],
@@ -52,7 +54,7 @@ export async function auditVerifyCommand(
       else io.out(`FAIL  anchor: ${report.anchor.reason}`);
     }
     io.out(
-      `${report.ok ? 'ok' : 'FAIL'}  store: ${report.runs} runs, ${report.failed} altered, ${report.missing.length} deleted; ledger ${report.head.count} entries`,
+      `${report.ok ? 'ok  ' : 'FAIL'}  store: ${report.runs} runs, ${report.failed} altered, ${report.missing.length} deleted; ledger ${report.head.count} entries`,
     );
     // The head as a line a script can keep (a ticket, a log, a second machine) and pass back later.
     io.out(`anchor ${report.head.count}:${report.head.hash}`);
@@ -76,12 +78,23 @@ async function verifyOne(store: RunStore, runId: string, io: Io): Promise<boolea
     return false;
   }
   printVerdict(runId, verdict, io);
-  return verdict.ok;
+  let ok = verdict.ok;
+  const run = await store.getRun(runId);
+  const visit = async (children: readonly RunTree[]) => {
+    for (const child of children) {
+      const childVerdict = await verifyRunAudit(store, child.run.id);
+      printVerdict(child.run.id, childVerdict, io, `child of ${child.run.parentRunId}`);
+      ok &&= childVerdict.ok;
+      await visit(child.children);
+    }
+  };
+  if (run !== undefined) await visit((await loadRunTree(store, run)).children);
+  return ok;
 }
 
-function printVerdict(runId: string, verdict: RunAuditVerdict, io: Io): void {
+function printVerdict(runId: string, verdict: RunAuditVerdict, io: Io, relation?: string): void {
   if (verdict.ok) {
-    io.out(`ok    ${runId}: ${verdict.count} events, chain intact`);
+    io.out(`ok    ${runId}: ${verdict.count} events, chain intact${relation ? ` (${relation})` : ''}`);
     for (const note of verdict.notes ?? []) io.out(`      note: ${note}`);
     return;
   }

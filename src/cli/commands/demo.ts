@@ -187,7 +187,7 @@ async function printAudit(played: PlayedScenario, io: Io): Promise<void> {
   for (const run of played.runs) {
     const verdict = await verifyRunAudit(played.store, run.id);
     if (!verdict.ok) {
-      io.err(`audit: run ${run.id} FAILED at event ${verdict.seq}`);
+      io.err(`audit: run ${run.id} FAILED: ${verdict.part} ${verdict.seq}: ${verdict.reason}`);
       return;
     }
     events += verdict.count;
