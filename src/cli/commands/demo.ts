@@ -194,6 +194,6 @@ async function printAudit(played: PlayedScenario, io: Io): Promise<void> {
   }
   io.err('');
   io.err(
-    `audit: ${played.runs.length} runs (the parent and its children), ${events} events, every hash chain intact`,
+    `audit: ${played.runs.length} runs (the parent and its children), ${events} events: every trail, message and answer verified`,
   );
 }
