@@ -1,4 +1,5 @@
-import { generateText, type ModelMessage, type ToolSet, tool } from 'ai';
+import { generateText, jsonSchema, type ModelMessage, type ToolSet, tool, zodSchema } from 'ai';
+import type { z } from 'zod';
 import { describeError, isAgentryError } from '../errors.js';
 import { costUsd, type ResolvedModel, resolveModel, toModelError } from '../models/index.js';
 import { WORKSPACE_DIFF } from '../sandbox/artifacts.js';
@@ -627,7 +628,7 @@ class Turn {
     for (const name of allowed) {
       const definition = registry.get(name)!;
       const description = definition.describeFor?.(offer) ?? definition.description;
-      offered[name] = tool({ description, inputSchema: definition.inputSchema });
+      offered[name] = tool({ description, inputSchema: offeredSchema(definition.inputSchema) });
     }
     return offered;
   }
@@ -890,6 +891,24 @@ class Turn {
     if (final === undefined) throw new RunStateError(`run ${this.run.id} is gone from the store`);
     return final;
   }
+}
+
+/** Tool input schemas as the model is offered them, made once per process. */
+const OFFERED_SCHEMAS = new WeakMap<z.ZodType, ReturnType<typeof jsonSchema>>();
+
+/**
+ * The input schema the model is offered: the JSON Schema the AI SDK would send for the zod
+ * schema, made once. Handed a zod schema, the SDK converts it again and validates every call's
+ * input on every model call; the executor validates with zod itself (and answers the model when
+ * the input is invalid), so the SDK needs only the JSON Schema.
+ */
+function offeredSchema(schema: z.ZodType): ReturnType<typeof jsonSchema> {
+  let offered = OFFERED_SCHEMAS.get(schema);
+  if (!offered) {
+    offered = jsonSchema(zodSchema(schema as never).jsonSchema);
+    OFFERED_SCHEMAS.set(schema, offered);
+  }
+  return offered;
 }
 
 /** A tool result as the AI SDK's tool message carries it. */
