@@ -1,4 +1,4 @@
-import type { Redactor } from '../secrets/redactor.js';
+import { mapStrings, type Redactor } from '../secrets/redactor.js';
 import type { RunStore } from '../store/run-store.js';
 import type {
   RunEvent,
@@ -126,20 +126,7 @@ export class RunRecorder {
   /** `value` with every secret masked, as `Redactor.redact` does, scanning each long string once. */
   redact<T>(value: T): T {
     if (this.redactor.size === 0) return value;
-    return this.redactValue(value) as T;
-  }
-
-  // Walks values exactly as Redactor.redact does (test/engine/recorder.test.ts holds them equal).
-  private redactValue(value: unknown): unknown {
-    if (typeof value === 'string') return this.redactText(value);
-    if (Array.isArray(value)) return value.map((item) => this.redactValue(item));
-    if (value instanceof Uint8Array) return value;
-    if (value !== null && typeof value === 'object') {
-      const copy: Record<string, unknown> = {};
-      for (const [key, item] of Object.entries(value)) copy[this.redactText(key)] = this.redactValue(item);
-      return copy;
-    }
-    return value;
+    return mapStrings(value, (text) => this.redactText(text));
   }
 
   private redactText(text: string): string {

@@ -114,20 +114,27 @@ export class Redactor {
   /** A deep copy of `value` with every string redacted (keys included). */
   redact<T>(value: T): T {
     if (this.secrets.length === 0) return value;
-    return this.redactValue(value) as T;
+    return mapStrings(value, (text) => this.redactText(text));
   }
+}
 
-  private redactValue(value: unknown): unknown {
-    if (typeof value === 'string') return this.redactText(value);
-    if (Array.isArray(value)) return value.map((item) => this.redactValue(item));
-    if (value instanceof Uint8Array) return value;
-    if (value !== null && typeof value === 'object') {
+/**
+ * A deep copy of a JSON-like value with every string (object keys included) passed through
+ * `map`; bytes and other values are kept as they are. How every redaction walks a value.
+ */
+export function mapStrings<T>(value: T, map: (text: string) => string): T {
+  const walk = (item: unknown): unknown => {
+    if (typeof item === 'string') return map(item);
+    if (Array.isArray(item)) return item.map(walk);
+    if (item instanceof Uint8Array) return item;
+    if (item !== null && typeof item === 'object') {
       const copy: Record<string, unknown> = {};
-      for (const [key, item] of Object.entries(value)) copy[this.redactText(key)] = this.redactValue(item);
+      for (const [key, child] of Object.entries(item)) copy[map(key)] = walk(child);
       return copy;
     }
-    return value;
-  }
+    return item;
+  };
+  return walk(value) as T;
 }
 
 /** Where a needle was found in the original text, and whose secret it is. */

@@ -1,6 +1,6 @@
-import { spawn } from 'node:child_process';
 import { stat } from 'node:fs/promises';
 import { z } from 'zod';
+import { type CappedOutput, runCapped } from '../integrations/capped-process.js';
 import { ToolError } from './errors.js';
 import { cutNote, DEFAULT_MAX_OUTPUT_BYTES, formatCount, splitLines, takeHead } from './output-cap.js';
 import { PathProtectedError, protectedPathsFor, resolveWritable } from './protected-paths.js';
@@ -43,13 +43,7 @@ const DIFF_MAX_CONTEXT = 20;
 const BRANCH_PREFIX = 'agentry/';
 
 /** What one git call produced. */
-export interface GitOutput {
-  stdout: string;
-  stderr: string;
-  exitCode: number;
-  /** Stdout went past its cap and git was stopped. */
-  cut: boolean;
-}
+export type GitOutput = CappedOutput;
 
 /** How to run one git call in the workspace. */
 export interface GitCall {
@@ -71,7 +65,7 @@ export async function git(args: readonly string[], call: GitCall): Promise<GitOu
 }
 
 /** Runs git in the workspace with the safe options; a failure is a result, not an error. */
-export function spawnGit(args: readonly string[], call: GitCall): Promise<GitOutput> {
+export async function spawnGit(args: readonly string[], call: GitCall): Promise<GitOutput> {
   const maxBytes = call.maxBytes ?? MAX_RAW_BYTES;
   const env: Record<string, string> = {
     GIT_TERMINAL_PROMPT: '0',
@@ -83,47 +77,21 @@ export function spawnGit(args: readonly string[], call: GitCall): Promise<GitOut
     const value = process.env[name];
     if (value !== undefined) env[name] = value;
   }
-  return new Promise((resolve, reject) => {
-    const child = spawn('git', [...SAFE_OPTIONS, ...args], {
+  try {
+    return await runCapped('git', [...SAFE_OPTIONS, ...args], {
       cwd: call.context.session.root,
       env,
-      stdio: ['ignore', 'pipe', 'pipe'],
       signal: call.context.signal,
+      maxBytes,
     });
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let cut = false;
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      if (cut) return;
-      chunks.push(chunk);
-      size += chunk.length;
-      if (size > maxBytes) {
-        cut = true;
-        child.kill('SIGTERM');
-      }
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      if (stderr.length < 64 * 1024) stderr += chunk.toString('utf8');
-    });
-    child.on('error', (error) => {
-      if (call.context.signal.aborted) reject(error);
-      else
-        reject(
-          new ToolError(
-            'tool.git-failed',
-            `git cannot be started (${error.message}): is git installed on the worker?`,
-            { cause: error },
-          ),
-        );
-    });
-    child.on('close', (code) => {
-      const stdout = Buffer.concat(chunks)
-        .subarray(0, cut ? maxBytes : undefined)
-        .toString('utf8');
-      resolve({ stdout, stderr, exitCode: code ?? -1, cut });
-    });
-  });
+  } catch (error) {
+    if (call.context.signal.aborted) throw error;
+    throw new ToolError(
+      'tool.git-failed',
+      `git cannot be started (${(error as Error).message}): is git installed on the worker?`,
+      { cause: error },
+    );
+  }
 }
 
 function firstLine(text: string): string {

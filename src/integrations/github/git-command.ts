@@ -1,13 +1,7 @@
-import { spawn } from 'node:child_process';
+import { type CappedOutput, runCapped } from '../capped-process.js';
 
 /** What one git run produced. */
-export interface GitCommandOutput {
-  stdout: string;
-  stderr: string;
-  exitCode: number;
-  /** Stdout went past `maxBytes` and git was stopped. */
-  cut: boolean;
-}
+export type GitCommandOutput = CappedOutput;
 
 /** How to run git. */
 export interface GitCommandOptions {
@@ -85,45 +79,22 @@ export function gitEnvironment(extra: Record<string, string> = {}): Record<strin
 }
 
 /** Runs `git <safe options> <args>`; a non-zero exit is a result, not an error. */
-export function runGit(args: readonly string[], options: GitCommandOptions): Promise<GitCommandOutput> {
-  const maxBytes = options.maxBytes ?? 8 * 1024 * 1024;
+export async function runGit(args: readonly string[], options: GitCommandOptions): Promise<GitCommandOutput> {
   const timeout = AbortSignal.timeout(options.timeoutMs ?? 120_000);
   const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
-  return new Promise((resolve, reject) => {
-    const child = spawn('git', [...GIT_SAFE_OPTIONS, ...args], {
+  try {
+    return await runCapped('git', [...GIT_SAFE_OPTIONS, ...args], {
       cwd: options.cwd,
       env: options.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
       signal,
+      maxBytes: options.maxBytes ?? 8 * 1024 * 1024,
     });
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let cut = false;
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      if (cut) return;
-      chunks.push(chunk);
-      size += chunk.length;
-      if (size > maxBytes) {
-        cut = true;
-        child.kill('SIGTERM');
-      }
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      if (stderr.length < 64 * 1024) stderr += chunk.toString('utf8');
-    });
-    child.on('error', (error) => {
-      if (timeout.aborted && !options.signal?.aborted) {
-        resolve({ stdout: '', stderr: 'git timed out', exitCode: -1, cut: false });
-      } else reject(error);
-    });
-    child.on('close', (code) => {
-      const stdout = Buffer.concat(chunks)
-        .subarray(0, cut ? maxBytes : undefined)
-        .toString('utf8');
-      resolve({ stdout, stderr, exitCode: code ?? -1, cut });
-    });
-  });
+  } catch (error) {
+    if (timeout.aborted && !options.signal?.aborted) {
+      return { stdout: '', stderr: 'git timed out', exitCode: -1, cut: false };
+    }
+    throw error;
+  }
 }
 
 /** Git's first meaningful stderr line, without `fatal:` / `error:`. */
